@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-worker-pool",
+    products: [
+        .library(name: "WorkerPool", targets: ["WorkerPool"]),
+        .executable(name: "pool-bench", targets: ["pool-bench"]),
+    ],
+    targets: [
+        .target(
+            name: "WorkerPool",
+            path: "Sources/WorkerPool"
+        ),
+        .target(
+            name: "PoolBenchKit",
+            dependencies: ["WorkerPool"],
+            path: "Benchmarks/PoolBenchKit"
+        ),
+        .executableTarget(
+            name: "pool-bench",
+            dependencies: ["PoolBenchKit"],
+            path: "Benchmarks/pool-bench"
+        ),
+        .testTarget(
+            name: "WorkerPoolTests",
+            dependencies: ["WorkerPool"],
+            path: "Tests/WorkerPoolTests"
+        ),
+        .testTarget(
+            name: "StressTests",
+            dependencies: ["WorkerPool"],
+            path: "Tests/StressTests"
+        ),
+        .testTarget(
+            name: "PoolBenchKitTests",
+            dependencies: ["PoolBenchKit"],
+            path: "Tests/PoolBenchKitTests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

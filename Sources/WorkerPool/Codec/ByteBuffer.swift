@@ -1,0 +1,242 @@
+import Foundation
+
+/// An immutable run of bytes that one chunk's encoding produced. Owns its memory.
+final class ByteBuffer: @unchecked Sendable {  // immutable after init; the bytes are never written again
+    let base: UnsafeMutableRawPointer
+    let count: Int
+
+    /// Takes ownership of `count` bytes at `base`, which must come from `UnsafeMutableRawPointer.allocate`.
+    init(taking base: UnsafeMutableRawPointer, count: Int) {
+        self.base = base
+        self.count = count
+    }
+
+    convenience init(copying bytes: UnsafeRawBufferPointer) {
+        let base = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+        if let source = bytes.baseAddress, bytes.count > 0 { base.copyMemory(from: source, byteCount: bytes.count) }
+        self.init(taking: base, count: bytes.count)
+    }
+
+    convenience init(copying data: Data) {
+        let count = data.count
+        let base = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 16)
+        data.withUnsafeBytes { bytes in
+            if let source = bytes.baseAddress, count > 0 { base.copyMemory(from: source, byteCount: count) }
+        }
+        self.init(taking: base, count: count)
+    }
+
+    deinit { base.deallocate() }
+
+    func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: base, count: count))
+    }
+}
+
+/// An append-only byte buffer that grows by doubling: the binary encoder writes into one per chunk,
+/// then hands its memory to a `ByteBuffer` without copying.
+struct RawWriter {
+    private(set) var base: UnsafeMutableRawPointer
+    private(set) var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int = 256) {
+        self.capacity = max(capacity, 16)
+        base = .allocate(byteCount: self.capacity, alignment: 16)
+    }
+
+    /// Frees the memory of a writer that was not finished (an encoding that threw).
+    func discard() { base.deallocate() }
+
+    /// Hands the bytes over; the writer must not be used afterwards.
+    func finish() -> ByteBuffer { ByteBuffer(taking: base, count: count) }
+
+    @inline(__always)
+    mutating func reserve(_ extra: Int) {
+        if count + extra > capacity { grow(to: count + extra) }
+    }
+
+    private mutating func grow(to needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let newBase = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        newBase.copyMemory(from: base, byteCount: count)
+        base.deallocate()
+        base = newBase
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    mutating func writeByte(_ byte: UInt8) {
+        reserve(1)
+        base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+        count += 1
+    }
+
+    /// Writes a fixed-width integer, little-endian.
+    @inline(__always)
+    mutating func write<T: FixedWidthInteger>(_ value: T) {
+        let size = MemoryLayout<T>.size
+        reserve(size)
+        base.storeBytes(of: value.littleEndian, toByteOffset: count, as: T.self)
+        count += size
+    }
+
+    /// Writes an unsigned LEB128 varint (7 bits per byte, at most 10 bytes).
+    @inline(__always)
+    mutating func writeVarint(_ value: UInt64) {
+        reserve(10)
+        var v = value
+        while v >= 0x80 {
+            base.storeBytes(of: UInt8(truncatingIfNeeded: v) | 0x80, toByteOffset: count, as: UInt8.self)
+            count += 1
+            v >>= 7
+        }
+        base.storeBytes(of: UInt8(truncatingIfNeeded: v), toByteOffset: count, as: UInt8.self)
+        count += 1
+    }
+
+    mutating func writeBytes(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        reserve(bytes.count)
+        (base + count).copyMemory(from: source, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    /// Writes a varint length and the UTF-8 bytes of `string`.
+    @inline(__always)
+    mutating func writeString(_ string: String) {
+        var string = string
+        string.withUTF8 { utf8 in
+            writeVarint(UInt64(utf8.count))
+            writeBytes(UnsafeRawBufferPointer(utf8))
+        }
+    }
+
+    /// Reserves a 4-byte little-endian slot to be filled in later by `patch(_:at:)`.
+    @inline(__always)
+    mutating func placeholder32() -> Int {
+        let offset = count
+        write(UInt32(0))
+        return offset
+    }
+
+    @inline(__always)
+    mutating func patch(_ value: UInt32, at offset: Int) {
+        base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt32.self)
+    }
+
+    /// Fills a length placeholder with the number of bytes written after it.
+    @inline(__always)
+    mutating func patchLength(at offset: Int) throws {
+        let length = count - offset - 4
+        guard length < Int(UInt32.max) else {
+            throw EncodingError.invalidValue(length, .init(codingPath: [], debugDescription: "a container of \(length) bytes exceeds the binary codec's 4 GiB limit"))
+        }
+        patch(UInt32(length), at: offset)
+    }
+}
+
+/// A bounds-checked cursor over encoded bytes: every read checks the remaining length first and
+/// throws `DecodingError.dataCorrupted` when the bytes run out, so corrupted input never reads out
+/// of bounds.
+struct RawReader {
+    let base: UnsafeRawPointer
+    var position: Int
+    var end: Int
+
+    init(base: UnsafeRawPointer, position: Int = 0, end: Int) {
+        self.base = base
+        self.position = position
+        self.end = end
+    }
+
+    var remaining: Int { end - position }
+    var isAtEnd: Bool { position >= end }
+
+    static func corrupted(_ message: String) -> DecodingError {
+        DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: message))
+    }
+
+    @inline(__always)
+    func need(_ n: Int) throws {
+        guard n >= 0, n <= end - position else {
+            throw RawReader.corrupted("truncated input: needed \(n) bytes, \(end - position) left")
+        }
+    }
+
+    @inline(__always)
+    mutating func readByte() throws -> UInt8 {
+        try need(1)
+        let byte = base.load(fromByteOffset: position, as: UInt8.self)
+        position += 1
+        return byte
+    }
+
+    @inline(__always)
+    func peekByte() throws -> UInt8 {
+        try need(1)
+        return base.load(fromByteOffset: position, as: UInt8.self)
+    }
+
+    @inline(__always)
+    mutating func read<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
+        let size = MemoryLayout<T>.size
+        try need(size)
+        let value = base.loadUnaligned(fromByteOffset: position, as: T.self)
+        position += size
+        return T(littleEndian: value)
+    }
+
+    @inline(__always)
+    mutating func readVarint() throws -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let byte = try readByte()
+            if shift == 63 && byte > 1 { throw RawReader.corrupted("varint overflows 64 bits") }
+            result |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return result }
+            shift += 7
+            if shift > 63 { throw RawReader.corrupted("varint longer than 10 bytes") }
+        }
+    }
+
+    /// Reads a varint count or length and checks it against the bytes left, given that each counted
+    /// thing takes at least `minimumSize` bytes. Guards every allocation against corrupted counts.
+    @inline(__always)
+    mutating func readCount(minimumSize: Int = 1) throws -> Int {
+        let raw = try readVarint()
+        guard raw <= UInt64(Int.max / max(minimumSize, 1)), Int(raw) * minimumSize <= end - position else {
+            throw RawReader.corrupted("count \(raw) exceeds the \(end - position) bytes left")
+        }
+        return Int(raw)
+    }
+
+    @inline(__always)
+    mutating func readLength32() throws -> Int {
+        let length = Int(try read(UInt32.self))
+        try need(length)
+        return length
+    }
+
+    @inline(__always)
+    mutating func readString() throws -> String {
+        let length = try readCount()
+        let bytes = UnsafeRawBufferPointer(start: base + position, count: length)
+        guard let string = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) else {
+            throw RawReader.corrupted("invalid UTF-8 in a string")
+        }
+        position += length
+        return string
+    }
+
+    /// Returns the next `count` bytes and moves past them.
+    @inline(__always)
+    mutating func readBytes(_ count: Int) throws -> UnsafeRawBufferPointer {
+        try need(count)
+        let bytes = UnsafeRawBufferPointer(start: base + position, count: count)
+        position += count
+        return bytes
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+
+/// The bytes a codec produced for one chunk.
+enum EncodedChunk: Sendable {
+    case data(Data)
+    case bytes(ByteBuffer)
+
+    var byteCount: Int {
+        switch self {
+        case .data(let data): return data.count
+        case .bytes(let buffer): return buffer.count
+        }
+    }
+}
+
+/// How one chunk of values of type `T` crosses a codec: built once per job from the pool's
+/// `TaskCodec`, then called once per chunk and direction by whichever thread moves the chunk.
+struct ChunkCoder<T>: Sendable {
+    /// Encodes the chunk's values into one buffer.
+    let encode: @Sendable (UnsafeBufferPointer<T>) throws -> EncodedChunk
+    /// Initializes `count` values at the destination from the bytes; on throw it has initialized none.
+    let decode: @Sendable (EncodedChunk, _ count: Int, _ destination: UnsafeMutablePointer<T>) throws -> Void
+}
+
+extension TaskCodec {
+    /// The coder for chunks of `T`, or `nil` for `.passthrough` (values cross in memory).
+    func chunkCoder<T: Codable & Sendable>(for type: T.Type) -> ChunkCoder<T>? {
+        switch kind {
+        case .passthrough:
+            return nil
+        case .binary:
+            return ChunkCoder(
+                encode: { values in .bytes(try BinaryEncoder.encodeChunk(values)) },
+                decode: { chunk, count, destination in
+                    try BinaryDecoder.decodeChunk(T.self, from: chunk.byteBuffer, count: count, into: destination)
+                }
+            )
+        case .coder(let coder):
+            return ChunkCoder(
+                encode: { values in .data(try coder.encode(Array(values))) },
+                decode: { chunk, count, destination in
+                    let values = try coder.decode([T].self, from: chunk.data)
+                    try initialize(destination, count: count, from: values)
+                }
+            )
+        }
+    }
+
+    /// The coder for chunks of argument tuples (`starmap`): each element of each tuple crosses
+    /// the codec in order. `nil` for `.passthrough`.
+    func packCoder<each A: Codable & Sendable>(for types: repeat (each A).Type) -> ChunkCoder<(repeat each A)>? {
+        switch kind {
+        case .passthrough:
+            return nil
+        case .binary:
+            return ChunkCoder(
+                encode: { rows in
+                    let writer = BinaryWriter()
+                    writer.writeCount(rows.count)
+                    for i in 0..<rows.count {
+                        let row = rows[i]
+                        repeat try writer.encodeValue(each row)
+                    }
+                    return .bytes(writer.finish())
+                },
+                decode: { chunk, count, destination in
+                    var reader = try BinaryReader(chunk.byteBuffer)
+                    let stored = try reader.readCount()
+                    try checkCount(stored, expected: count)
+                    var initialized = 0
+                    do {
+                        while initialized < count {
+                            (destination + initialized).initialize(to: (repeat try reader.decodeValue((each A).self)))
+                            initialized += 1
+                        }
+                        try reader.expectEnd()
+                    } catch {
+                        destination.deinitialize(count: initialized)
+                        throw error
+                    }
+                }
+            )
+        case .coder(let coder):
+            return ChunkCoder(
+                encode: { rows in .data(try coder.encode(PackRows<repeat each A>(Array(rows)))) },
+                decode: { chunk, count, destination in
+                    let rows = try coder.decode(PackRows<repeat each A>.self, from: chunk.data).rows
+                    try initialize(destination, count: count, from: rows)
+                }
+            )
+        }
+    }
+}
+
+private func checkCount(_ stored: Int, expected: Int) throws {
+    guard stored == expected else {
+        throw DecodingError.dataCorrupted(.init(
+            codingPath: [], debugDescription: "chunk holds \(stored) values, expected \(expected)"))
+    }
+}
+
+private func initialize<T>(_ destination: UnsafeMutablePointer<T>, count: Int, from values: [T]) throws {
+    try checkCount(values.count, expected: count)
+    values.withUnsafeBufferPointer { buffer in
+        if let base = buffer.baseAddress { destination.initialize(from: base, count: count) }
+    }
+}
+
+extension EncodedChunk {
+    fileprivate var data: Data {
+        switch self {
+        case .data(let data): return data
+        case .bytes(let buffer): return buffer.withUnsafeBytes { Data($0) }
+        }
+    }
+
+    fileprivate var byteBuffer: ByteBuffer {
+        switch self {
+        case .bytes(let buffer): return buffer
+        case .data(let data): return ByteBuffer(copying: data)
+        }
+    }
+}
+
+/// A chunk of argument tuples as one `Codable` value: an unkeyed container holding each tuple's
+/// elements in order. A class because a struct that stores a parameter-pack tuple crashes the
+/// Swift 6.3 compiler.
+final class PackRows<each A: Codable & Sendable>: Codable, @unchecked Sendable {  // immutable after init
+    let rows: [(repeat each A)]
+
+    init(_ rows: [(repeat each A)]) { self.rows = rows }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.unkeyedContainer()
+        try container.encode(rows.count)
+        for i in rows.indices {
+            let row = rows[i]
+            repeat try container.encode(each row)
+        }
+    }
+
+    required init(from decoder: any Decoder) throws {
+        var container = try decoder.unkeyedContainer()
+        let count = try container.decode(Int.self)
+        guard count >= 0 else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "negative row count \(count)")
+        }
+        var rows: [(repeat each A)] = []
+        rows.reserveCapacity(min(count, 1 << 16))
+        for _ in 0..<count {
+            rows.append((repeat try container.decode((each A).self)))
+        }
+        self.rows = rows
+    }
+}

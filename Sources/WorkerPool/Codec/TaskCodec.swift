@@ -1,0 +1,92 @@
+import Foundation
+
+/// How task arguments and results cross the pool's channels.
+///
+/// Every chunk's arguments are encoded when the chunk is cut from the input and decoded by the
+/// worker that runs it; every chunk's results are encoded by the worker and decoded before they are
+/// delivered. That is the work a process pool does with pickle, so chunk-size trade-offs measured
+/// with a pool here carry over to one across processes.
+///
+/// - `.binary` (default): WorkerPool's own compact binary `Encoder`/`Decoder` (see `docs/codecs.md`).
+/// - `.json`: Foundation's `JSONEncoder`/`JSONDecoder`.
+/// - `.passthrough`: values cross in memory; nothing is encoded.
+/// - `.custom(_:)`: any `TaskCoder`, such as one built on `PropertyListEncoder`.
+public struct TaskCodec: Sendable, CustomStringConvertible {
+    enum Kind: Sendable {
+        case binary
+        case passthrough
+        case coder(any TaskCoder)
+    }
+
+    let kind: Kind
+
+    /// The default: WorkerPool's binary `Codable` encoding, written for speed.
+    public static let binary = TaskCodec(kind: .binary)
+    /// Foundation's `JSONEncoder`/`JSONDecoder`: readable, slow.
+    public static let json = TaskCodec(kind: .coder(JSONTaskCoder()))
+    /// No encoding: values cross in memory. The fastest, and the one that hides what a process pool pays.
+    public static let passthrough = TaskCodec(kind: .passthrough)
+
+    /// A codec built on `coder`. Each chunk reaches the coder as one value (an array of the chunk's
+    /// arguments or results), so a coder is called twice per chunk and direction, never per item.
+    public static func custom(_ coder: some TaskCoder) -> TaskCodec {
+        TaskCodec(kind: .coder(coder))
+    }
+
+    /// A short name: `binary`, `json`, `passthrough` or the custom coder's `name`.
+    public var name: String {
+        switch kind {
+        case .binary: return "binary"
+        case .passthrough: return "passthrough"
+        case .coder(let coder): return coder.name
+        }
+    }
+
+    public var description: String { name }
+
+    var isPassthrough: Bool {
+        if case .passthrough = kind { return true }
+        return false
+    }
+}
+
+/// A codec that a user supplies: an encoder and decoder of whole values, like `JSONEncoder` and
+/// `JSONDecoder`. Both methods are called from the pool's worker threads and from submitting
+/// threads, concurrently, so the coder must be safe to share (create the Foundation coder per call,
+/// as `JSONTaskCoder` does, or guard it).
+public protocol TaskCoder: Sendable {
+    /// A short name for benchmark tables and error messages.
+    var name: String { get }
+    /// Encodes `value` (a chunk: an array of arguments or results).
+    func encode<T: Encodable>(_ value: T) throws -> Data
+    /// Decodes a value of `type` from bytes that `encode` produced.
+    func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T
+}
+
+extension TaskCoder {
+    public var name: String { "custom" }
+}
+
+/// `TaskCodec.json`: Foundation's JSON coders, one pair per call.
+public struct JSONTaskCoder: TaskCoder {
+    public init() {}
+    public var name: String { "json" }
+    public func encode<T: Encodable>(_ value: T) throws -> Data { try JSONEncoder().encode(value) }
+    public func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        try JSONDecoder().decode(type, from: data)
+    }
+}
+
+/// A `TaskCoder` on Foundation's binary property lists (a peer in the codec benchmark).
+public struct PropertyListTaskCoder: TaskCoder {
+    public init() {}
+    public var name: String { "plist" }
+    public func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = PropertyListEncoder()
+        encoder.outputFormat = .binary
+        return try encoder.encode(value)
+    }
+    public func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        try PropertyListDecoder().decode(type, from: data)
+    }
+}

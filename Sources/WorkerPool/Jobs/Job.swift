@@ -1,0 +1,233 @@
+/// One submission in the pool's job cache (Python's `ApplyResult`/`MapResult`/`IMapIterator` as
+/// the cache sees them).
+///
+/// The task channel carries jobs, not chunks: a worker that takes a job from the channel cuts the
+/// job's next chunk, puts the job back on the channel if it has more (so another worker can cut the
+/// chunk after it while this one runs), then runs its chunk. Cutting when a worker asks is what lets
+/// a chunking strategy use what was measured so far, and it spreads the workers over every queued
+/// job round-robin instead of running one job's chunks to the end before the next job's first.
+protocol Job: AnyObject, Sendable {
+    /// The process-wide job id (Python's `job_counter`).
+    var id: Int { get }
+    /// Called on a worker thread that took the job from the channel: cut one chunk, re-queue the
+    /// job if more remain, run the chunk and deliver its results. Returns whether a chunk ran
+    /// (a chunk is one task for `maxTasksPerWorker`).
+    func runChunk(on worker: WorkerContext) -> Bool
+    /// Fails everything the job has not delivered with `error` (`terminate()`, a broken pool).
+    /// Chunks already running finish; their results are discarded. Called with no lock held.
+    func abort(_ error: PoolError)
+    /// `close()`: stop reading a lazy input; what was read is still computed and delivered.
+    func stopReading()
+    /// Chunks not yet started, for statistics (exact for fixed chunk sizes, estimated otherwise).
+    var queuedChunks: Int { get }
+    /// Whether the job was cancelled or has failed, so that a running body can stop early.
+    var isCancelled: Bool { get }
+}
+
+/// A job's optional callbacks (Python's `callback` and `error_callback`).
+struct Callbacks<Value: Sendable>: Sendable {
+    let onSuccess: (@Sendable (Value) -> Void)?
+    let onFailure: (@Sendable (any Error) -> Void)?
+
+    static var none: Callbacks { Callbacks(onSuccess: nil, onFailure: nil) }
+
+    var isEmpty: Bool { onSuccess == nil && onFailure == nil }
+
+    func run(_ outcome: Result<Value, any Error>) {
+        switch outcome {
+        case .success(let value): onSuccess?(value)
+        case .failure(let error): onFailure?(error)
+        }
+    }
+}
+
+/// A body's failure at one position of a chunk.
+struct ItemFailure: @unchecked Sendable {  // immutable; the error crosses threads as CPython's exceptions cross processes
+    let index: Int
+    let error: any Error
+}
+
+/// Runs a body over one chunk of arguments. Results of the items that succeed are written
+/// compactly from `out`, in input order; each failure is appended to `failures` with its position.
+/// With `stopAtFirstError` (map, starmap: CPython's `mapstar` stops at the first exception) the
+/// loop ends at the first failure. Returns the number of results written.
+typealias Kernel<T, R> = @Sendable (
+    _ arguments: UnsafeBufferPointer<T>,
+    _ out: UnsafeMutablePointer<R>,
+    _ stopAtFirstError: Bool,
+    _ failures: inout [ItemFailure]
+) -> Int
+
+enum Kernels {
+    /// The kernel of `apply`, `map` and `imap`: one argument per item.
+    static func unary<T, R>(_ body: @escaping @Sendable (T) throws -> R) -> Kernel<T, R> {
+        return { arguments, out, stopAtFirstError, failures in
+            var produced = 0
+            for index in 0..<arguments.count {
+                do {
+                    (out + produced).initialize(to: try body(arguments[index]))
+                    produced += 1
+                } catch {
+                    failures.append(ItemFailure(index: index, error: error))
+                    if stopAtFirstError { break }
+                }
+            }
+            return produced
+        }
+    }
+
+    /// The kernel of `starmap`: each item is a tuple spread over the body's parameters.
+    static func spread<each A, R>(_ body: @escaping @Sendable (repeat each A) throws -> R) -> Kernel<(repeat each A), R> {
+        return { arguments, out, stopAtFirstError, failures in
+            var produced = 0
+            for index in 0..<arguments.count {
+                do {
+                    // Binding the tuple first: spreading `arguments[index]` directly crashes Swift 6.3.
+                    let row = arguments[index]
+                    (out + produced).initialize(to: try body(repeat each row))
+                    produced += 1
+                } catch {
+                    failures.append(ItemFailure(index: index, error: error))
+                    if stopAtFirstError { break }
+                }
+            }
+            return produced
+        }
+    }
+}
+
+/// What one chunk became: `produced` results written compactly at the destination (input order,
+/// skipping failed positions), the failures by position, and how many items never ran.
+struct ChunkOutcome {
+    var produced: Int
+    var failures: [ItemFailure]
+    let count: Int
+
+    /// Items that never ran (after a failure in stop-at-first-error mode).
+    var skipped: Int { count - produced - failures.count }
+}
+
+/// A chunk's arguments on their way to a worker: values to be encoded now (a chunk cut from the
+/// input), or bytes encoded when the task was queued (`apply`).
+enum ChunkInput<T> {
+    case values(UnsafeBufferPointer<T>)
+    case encoded(EncodedChunk, count: Int)
+
+    var count: Int {
+        switch self {
+        case .values(let values): return values.count
+        case .encoded(_, let count): return count
+        }
+    }
+}
+
+/// The path of one chunk through a worker: arguments cross the codec, the kernel runs, results
+/// cross the codec into their destination. Built once per job.
+struct ChunkPipeline<T, R>: Sendable {
+    let arguments: ChunkCoder<T>?
+    let results: ChunkCoder<R>?
+    let kernel: Kernel<T, R>
+    let codecName: String
+
+    /// Runs one chunk, writing results at `destination` (room for `input.count`).
+    ///
+    /// An argument that cannot cross the codec fails the chunk; when `stopAtFirstError` is false
+    /// (imap) the chunk is then re-run item by item so only the items whose argument failed get
+    /// `.encodingFailed`. A result that cannot cross likewise fails only its own item (the bodies
+    /// never run twice).
+    func run(_ input: ChunkInput<T>, stopAtFirstError: Bool, into destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
+        let count = input.count
+        guard count > 0 else { return ChunkOutcome(produced: 0, failures: [], count: 0) }
+        switch (input, arguments) {
+        case (.values(let values), nil):
+            return runBodies(values, stopAtFirstError: stopAtFirstError, into: destination)
+        case (.encoded, nil):
+            preconditionFailure("encoded arguments without an argument codec")
+        case (_, let coder?):
+            let decoded = UnsafeMutablePointer<T>.allocate(capacity: count)
+            defer { decoded.deallocate() }
+            do {
+                let bytes: EncodedChunk
+                switch input {
+                case .values(let values):
+                    do { bytes = try coder.encode(values) } catch { throw failure("encode", "argument", T.self, error) }
+                case .encoded(let encoded, _):
+                    bytes = encoded
+                }
+                do { try coder.decode(bytes, count, decoded) } catch { throw failure("decode", "argument", T.self, error) }
+            } catch {
+                if !stopAtFirstError, count > 1, case .values(let values) = input {
+                    return runItemByItem(values, into: destination)
+                }
+                return ChunkOutcome(produced: 0, failures: [ItemFailure(index: 0, error: error)], count: count)
+            }
+            defer { decoded.deinitialize(count: count) }
+            return runBodies(UnsafeBufferPointer(start: decoded, count: count), stopAtFirstError: stopAtFirstError, into: destination)
+        }
+    }
+
+    private func runItemByItem(_ values: UnsafeBufferPointer<T>, into destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
+        var outcome = ChunkOutcome(produced: 0, failures: [], count: values.count)
+        for index in 0..<values.count {
+            let single = UnsafeBufferPointer(rebasing: values[index..<index + 1])
+            let one = run(.values(single), stopAtFirstError: true, into: destination + outcome.produced)
+            outcome.produced += one.produced
+            outcome.failures += one.failures.map { ItemFailure(index: index, error: $0.error) }
+        }
+        return outcome
+    }
+
+    private func runBodies(_ arguments: UnsafeBufferPointer<T>, stopAtFirstError: Bool, into destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
+        let count = arguments.count
+        var failures: [ItemFailure] = []
+        guard let coder = results else {
+            let produced = kernel(arguments, destination, stopAtFirstError, &failures)
+            return ChunkOutcome(produced: produced, failures: failures, count: count)
+        }
+        let raw = UnsafeMutablePointer<R>.allocate(capacity: count)
+        defer { raw.deallocate() }
+        let produced = kernel(arguments, raw, stopAtFirstError, &failures)
+        defer { raw.deinitialize(count: produced) }
+        do {
+            try crossResults(coder, UnsafeBufferPointer(start: raw, count: produced), into: destination)
+            return ChunkOutcome(produced: produced, failures: failures, count: count)
+        } catch {
+            if stopAtFirstError {
+                // The job fails anyway; report the encoding failure at the first position.
+                return ChunkOutcome(produced: 0, failures: [ItemFailure(index: 0, error: error)], count: count)
+            }
+        }
+        // Cross each result alone, so that only the items whose result fails are lost.
+        let failedPositions = Set(failures.map(\.index))
+        var outcome = ChunkOutcome(produced: 0, failures: failures, count: count)
+        var next = 0
+        for index in 0..<count where !failedPositions.contains(index) {
+            do {
+                try crossResults(coder, UnsafeBufferPointer(start: raw + next, count: 1), into: destination + outcome.produced)
+                outcome.produced += 1
+            } catch {
+                outcome.failures.append(ItemFailure(index: index, error: error))
+            }
+            next += 1
+        }
+        outcome.failures.sort { $0.index < $1.index }
+        return outcome
+    }
+
+    private func crossResults(_ coder: ChunkCoder<R>, _ values: UnsafeBufferPointer<R>, into destination: UnsafeMutablePointer<R>) throws {
+        guard values.count > 0 else { return }
+        let bytes: EncodedChunk
+        do { bytes = try coder.encode(values) } catch { throw failure("encode", "result", R.self, error) }
+        do { try coder.decode(bytes, values.count, destination) } catch { throw failure("decode", "result", R.self, error) }
+    }
+
+    private func failure(_ step: String, _ side: String, _ type: Any.Type, _ error: any Error) -> PoolError {
+        encodingFailure(step: step, side: side, type: type, error)
+    }
+
+    /// The `.encodingFailed` error for a value that could not cross the codec: it names the step
+    /// (encode or decode), the side (argument or result), the type and the codec's own error.
+    func encodingFailure(step: String, side: String, type: Any.Type, _ error: any Error) -> PoolError {
+        .encodingFailed("could not \(step) the \(side) of type \(type) with the \(codecName) codec: \(error)")
+    }
+}

@@ -1,0 +1,79 @@
+// The async twins of the blocking calls. They never block a thread of Swift's cooperative pool:
+// a bounded pool's admission suspends, and results are awaited through continuations that the
+// pool's result path resumes. Cancelling the awaiting task cancels the job: chunks not yet started
+// are skipped and the await throws `CancellationError`.
+
+extension Pool {
+    /// `apply` for Swift concurrency: suspends until the result is ready.
+    ///
+    /// - Throws: as `apply`, and `CancellationError` if the awaiting task is cancelled first.
+    public func apply<T: Codable & Sendable, R: Codable & Sendable>(
+        _ argument: T,
+        _ body: @escaping @Sendable (T) throws -> R
+    ) async throws -> R {
+        try await applyAsync(argument, body).value
+    }
+
+    /// `applyAsync` for Swift concurrency: in a bounded pool, suspends (instead of blocking) while
+    /// the pool is full.
+    public func applyAsync<T: Codable & Sendable, R: Codable & Sendable>(
+        _ argument: T,
+        _ body: @escaping @Sendable (T) throws -> R,
+        callback: (@Sendable (R) -> Void)? = nil,
+        errorCallback: (@Sendable (any Error) -> Void)? = nil
+    ) async throws -> AsyncResult<R> {
+        let admitted = try await admitSuspending(chunks: 1)
+        return try submitApply(argument, body, Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
+    }
+
+    /// `map` for Swift concurrency: suspends until every result is ready.
+    ///
+    /// - Throws: as `map`, and `CancellationError` if the awaiting task is cancelled first.
+    public func map<S: Sequence, R: Codable & Sendable>(
+        _ items: sending S,
+        chunksize: Int? = nil,
+        chunking: ChunkingStrategy? = nil,
+        _ body: @escaping @Sendable (S.Element) throws -> R
+    ) async throws -> [R] where S.Element: Codable & Sendable {
+        try await mapAsync(items, chunksize: chunksize, chunking: chunking, body).value
+    }
+
+    /// `mapAsync` for Swift concurrency: in a bounded pool, suspends while the pool is full.
+    public func mapAsync<S: Sequence, R: Codable & Sendable>(
+        _ items: sending S,
+        chunksize: Int? = nil,
+        chunking: ChunkingStrategy? = nil,
+        _ body: @escaping @Sendable (S.Element) throws -> R,
+        callback: (@Sendable ([R]) -> Void)? = nil,
+        errorCallback: (@Sendable (any Error) -> Void)? = nil
+    ) async throws -> MapResult<R> where S.Element: Codable & Sendable {
+        let plan = try planMap(countedSource(items), chunksize: chunksize, chunking: chunking)
+        let admitted = try await admitSuspending(chunks: plan.estimatedChunks)
+        return try submitMap(plan, pipeline: pipeline(S.Element.self, R.self, Kernels.unary(body)),
+                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
+    }
+
+    /// `starmap` for Swift concurrency.
+    public func starmap<each A: Codable & Sendable, R: Codable & Sendable>(
+        _ items: [(repeat each A)],
+        chunksize: Int? = nil,
+        chunking: ChunkingStrategy? = nil,
+        _ body: @escaping @Sendable (repeat each A) throws -> R
+    ) async throws -> [R] {
+        try await starmapAsync(items, chunksize: chunksize, chunking: chunking, body).value
+    }
+
+    /// `starmapAsync` for Swift concurrency: in a bounded pool, suspends while the pool is full.
+    public func starmapAsync<each A: Codable & Sendable, R: Codable & Sendable>(
+        _ items: [(repeat each A)],
+        chunksize: Int? = nil,
+        chunking: ChunkingStrategy? = nil,
+        _ body: @escaping @Sendable (repeat each A) throws -> R,
+        callback: (@Sendable ([R]) -> Void)? = nil,
+        errorCallback: (@Sendable (any Error) -> Void)? = nil
+    ) async throws -> MapResult<R> {
+        let plan = try planMap((ArraySource(items), items.count), chunksize: chunksize, chunking: chunking)
+        let admitted = try await admitSuspending(chunks: plan.estimatedChunks)
+        return try submitMap(plan, pipeline: starPipeline(body), callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
+    }
+}

@@ -1,0 +1,64 @@
+extension Pool {
+    /// Applies `body` to every item and returns an iterator over the results in input order
+    /// (Python's `imap`).
+    ///
+    /// The input is read lazily, chunk by chunk, as workers need work, and never more than
+    /// `workers + buffersize` chunks ahead of the consumer, so an endless or huge input runs in
+    /// bounded memory. After `close()` the pool stops reading the input; the items already read are
+    /// computed and delivered, then the iterator ends.
+    ///
+    /// - Parameters:
+    ///   - chunksize: items per chunk; `nil` means 1 (CPython's default) unless `chunking` is given.
+    ///     With chunks of more than one item the iterator still yields item by item.
+    ///   - chunking: a strategy for this call (the pool's own strategy is not used by imap).
+    ///   - buffersize: how many chunks, beyond one per worker, may be read ahead of the consumer;
+    ///     `nil` means twice the number of workers. Must be at least 1.
+    /// - Throws: `.invalidArgument` for a bad `chunksize`, `chunking` or `buffersize`;
+    ///   `.notRunning`, `.broken`.
+    public func imap<S: Sequence, R: Codable & Sendable>(
+        _ items: sending S,
+        chunksize: Int? = nil,
+        chunking: ChunkingStrategy? = nil,
+        buffersize: Int? = nil,
+        _ body: @escaping @Sendable (S.Element) throws -> R
+    ) throws -> IMapIterator<R> where S.Element: Codable & Sendable {
+        try submitIMap(makeItemSource(items), ordered: true, chunksize: chunksize, chunking: chunking,
+                       buffersize: buffersize, pipeline: pipeline(S.Element.self, R.self, Kernels.unary(body)))
+    }
+
+    /// `imap` whose results arrive in completion order (Python's `imap_unordered`): each chunk's
+    /// results are yielded as soon as the chunk is done.
+    ///
+    /// - Throws: as `imap`.
+    public func imapUnordered<S: Sequence, R: Codable & Sendable>(
+        _ items: sending S,
+        chunksize: Int? = nil,
+        chunking: ChunkingStrategy? = nil,
+        buffersize: Int? = nil,
+        _ body: @escaping @Sendable (S.Element) throws -> R
+    ) throws -> IMapIterator<R> where S.Element: Codable & Sendable {
+        try submitIMap(makeItemSource(items), ordered: false, chunksize: chunksize, chunking: chunking,
+                       buffersize: buffersize, pipeline: pipeline(S.Element.self, R.self, Kernels.unary(body)))
+    }
+
+    private func submitIMap<T, R: Sendable>(
+        _ source: any ItemSource<T>,
+        ordered: Bool,
+        chunksize: Int?,
+        chunking: ChunkingStrategy?,
+        buffersize: Int?,
+        pipeline: ChunkPipeline<T, R>
+    ) throws -> IMapIterator<R> {
+        try PoolError.require("chunksize", chunksize, atLeast: 1)
+        try PoolError.require("buffersize", buffersize, atLeast: 1)
+        try chunking?.validate(argument: "chunking")
+        let strategy = chunksize.map { ChunkingStrategy.fixed($0) } ?? chunking ?? .fixed(1)
+        let sizer = strategy.makeSizer(for: ChunkingContext(workers: workerCount, count: nil))
+        let window = workerCount + (buffersize ?? 2 * workerCount)
+        let iterator = IMapIterator<R>(ordered: ordered)
+        let job = IMapJob(core: core, source: source, sizer: sizer, window: window, pipeline: pipeline, consumer: iterator)
+        iterator.attach(job)
+        try core.submit(job, items: 0)
+        return iterator
+    }
+}

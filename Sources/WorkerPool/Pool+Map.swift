@@ -1,0 +1,150 @@
+extension Pool {
+    /// Applies `body` to every item on the workers and returns the results in input order
+    /// (Python's `map`).
+    ///
+    /// The input is cut into chunks of consecutive items; each chunk's arguments are encoded
+    /// together, run back to back on one worker, and its results come back together. An array is
+    /// sliced in place; another collection is read lazily, chunk by chunk, as workers need work;
+    /// any other sequence is first collected into an array (its count decides the chunk size).
+    ///
+    /// - Parameters:
+    ///   - chunksize: items per chunk; `nil` lets `chunking` (or the pool's strategy, by default
+    ///     CPython's `ceil(count / (workers * 4))`) decide. Must be at least 1.
+    ///   - chunking: the strategy for this call when `chunksize` is nil.
+    /// - Throws: the first error to arrive from a body, unwrapped (the chunks that had not started
+    ///   are skipped; the call returns once the started ones have finished); `.invalidArgument`
+    ///   for a bad `chunksize` or `chunking`; `.notRunning`, `.broken`, `.encodingFailed`,
+    ///   `.terminated`.
+    @available(*, noasync, message: "map blocks its thread; use `try await pool.map(...)`")
+    public func map<S: Sequence, R: Codable & Sendable>(
+        _ items: sending S,
+        chunksize: Int? = nil,
+        chunking: ChunkingStrategy? = nil,
+        _ body: @escaping @Sendable (S.Element) throws -> R
+    ) throws -> [R] where S.Element: Codable & Sendable {
+        try mapAsync(items, chunksize: chunksize, chunking: chunking, body).get()
+    }
+
+    /// `map` without waiting (Python's `map_async`): returns a `MapResult` whose value is the array
+    /// of results in input order.
+    ///
+    /// An empty input gives a result that is ready at once with `[]` (its callback runs with `[]`).
+    ///
+    /// - Parameters:
+    ///   - callback: runs with the full array on the pool's callback queue, before the result is ready.
+    ///   - errorCallback: runs with the first error instead.
+    /// - Throws: `.invalidArgument`, `.notRunning`, `.broken`. In a pool with `maxQueuedChunks`,
+    ///   blocks while the pool is full.
+    public func mapAsync<S: Sequence, R: Codable & Sendable>(
+        _ items: sending S,
+        chunksize: Int? = nil,
+        chunking: ChunkingStrategy? = nil,
+        _ body: @escaping @Sendable (S.Element) throws -> R,
+        callback: (@Sendable ([R]) -> Void)? = nil,
+        errorCallback: (@Sendable (any Error) -> Void)? = nil
+    ) throws -> MapResult<R> where S.Element: Codable & Sendable {
+        let plan = try planMap(countedSource(items), chunksize: chunksize, chunking: chunking)
+        let admitted = try admit(chunks: plan.estimatedChunks)
+        return try submitMap(plan, pipeline: pipeline(S.Element.self, R.self, Kernels.unary(body)),
+                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
+    }
+
+    /// Applies `body` to the elements of each tuple, spread over its parameters (Python's
+    /// `starmap`): `pool.starmap([(1, "a"), (2, "b")]) { n, s in ... }`. Any arity. Each element of
+    /// each tuple crosses the codec.
+    ///
+    /// - Throws: as `map`.
+    @available(*, noasync, message: "starmap blocks its thread; use `try await pool.starmap(...)`")
+    public func starmap<each A: Codable & Sendable, R: Codable & Sendable>(
+        _ items: [(repeat each A)],
+        chunksize: Int? = nil,
+        chunking: ChunkingStrategy? = nil,
+        _ body: @escaping @Sendable (repeat each A) throws -> R
+    ) throws -> [R] {
+        try starmapAsync(items, chunksize: chunksize, chunking: chunking, body).get()
+    }
+
+    /// `starmap` without waiting (Python's `starmap_async`).
+    ///
+    /// - Throws: as `mapAsync`.
+    public func starmapAsync<each A: Codable & Sendable, R: Codable & Sendable>(
+        _ items: [(repeat each A)],
+        chunksize: Int? = nil,
+        chunking: ChunkingStrategy? = nil,
+        _ body: @escaping @Sendable (repeat each A) throws -> R,
+        callback: (@Sendable ([R]) -> Void)? = nil,
+        errorCallback: (@Sendable (any Error) -> Void)? = nil
+    ) throws -> MapResult<R> {
+        let plan = try planMap((ArraySource(items), items.count), chunksize: chunksize, chunking: chunking)
+        let admitted = try admit(chunks: plan.estimatedChunks)
+        return try submitMap(plan, pipeline: starPipeline(body), callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
+    }
+
+    // MARK: Shared by the map family
+
+    /// A map job before submission: its input, count and chunk sizer.
+    struct MapPlan<T> {
+        let source: any ItemSource<T>
+        let count: Int
+        let sizer: any ChunkSizer
+        /// The chunks it is expected to cut, as a bounded pool counts them.
+        let estimatedChunks: Int
+    }
+
+    func planMap<T>(_ input: (source: any ItemSource<T>, count: Int), chunksize: Int?, chunking: ChunkingStrategy?) throws -> MapPlan<T> {
+        try PoolError.require("chunksize", chunksize, atLeast: 1)
+        try chunking?.validate(argument: "chunking")
+        let strategy = chunksize.map { ChunkingStrategy.fixed($0) } ?? chunking ?? core.configuration.chunking
+        let sizer = strategy.makeSizer(for: ChunkingContext(workers: workerCount, count: input.count))
+        let typical: Int
+        if case .fixed(let size) = strategy.kind {
+            typical = size
+        } else {
+            typical = ChunkingStrategy.cpythonChunkSize(count: input.count, workers: workerCount)
+        }
+        let estimated = input.count == 0 ? 0 : (input.count + typical - 1) / typical
+        return MapPlan(source: input.source, count: input.count, sizer: sizer, estimatedChunks: max(estimated, 1))
+    }
+
+    func submitMap<T, R: Codable & Sendable>(_ plan: MapPlan<T>, pipeline: ChunkPipeline<T, R>, callbacks: Callbacks<[R]>, admitted: Bool) throws -> MapResult<R> {
+        guard plan.count > 0 else {
+            if admitted { core.gate?.release(plan.estimatedChunks) }
+            try core.checkAcceptingWork()
+            let result = MapResult<R>()
+            core.deliver(.success([]), to: result, callbacks: callbacks, jobID: JobIDs.next())
+            return result
+        }
+        let job = MapJob(core: core, count: plan.count, source: plan.source, sizer: plan.sizer, pipeline: pipeline, callbacks: callbacks)
+        if admitted { job.admit(plan.estimatedChunks) }
+        job.result.attach(job)
+        do {
+            try core.submit(job, items: plan.count)
+        } catch {
+            if admitted { core.gate?.release(plan.estimatedChunks) }
+            throw error
+        }
+        return job.result
+    }
+
+    /// The pipeline for one argument per item.
+    func pipeline<T: Codable & Sendable, R: Codable & Sendable>(_ argument: T.Type, _ result: R.Type, _ kernel: @escaping Kernel<T, R>) -> ChunkPipeline<T, R> {
+        let codec = core.configuration.codec
+        return ChunkPipeline(arguments: codec.chunkCoder(for: T.self), results: codec.chunkCoder(for: R.self), kernel: kernel, codecName: codec.name)
+    }
+
+    /// The pipeline for tuples spread over the body's parameters.
+    func starPipeline<each A: Codable & Sendable, R: Codable & Sendable>(_ body: @escaping @Sendable (repeat each A) throws -> R) -> ChunkPipeline<(repeat each A), R> {
+        let codec = core.configuration.codec
+        return ChunkPipeline(arguments: codec.packCoder(for: repeat (each A).self), results: codec.chunkCoder(for: R.self),
+                             kernel: Kernels.spread(body), codecName: codec.name)
+    }
+}
+
+/// The source and item count of a `map` input: arrays are sliced, other collections read lazily
+/// (their count is exact), anything else collected first, as CPython does.
+func countedSource<S: Sequence>(_ items: S) -> (source: any ItemSource<S.Element>, count: Int) {
+    if let array = items as? [S.Element] { return (ArraySource(array), array.count) }
+    if let collection = items as? any Collection { return (IteratorSource(items.makeIterator()), collection.count) }
+    let array = Array(items)
+    return (ArraySource(array), array.count)
+}

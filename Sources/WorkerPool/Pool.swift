@@ -1,0 +1,94 @@
+import Dispatch
+import Foundation
+
+/// Python's `multiprocessing.Pool`, in-process: worker threads that run your closures over chunks
+/// of input, with every argument and result crossing a codec as they would cross a process
+/// boundary.
+///
+/// ```swift
+/// let pool = try Pool(workers: 4)
+/// let squares = try pool.map(1...10_000) { $0 * $0 }
+/// let total = try pool.apply(squares) { $0.reduce(0, +) }
+/// pool.close()
+/// try pool.join()
+/// ```
+///
+/// Threads: each worker is a dedicated `Thread` named `WorkerPool.worker-<id>` that runs bodies
+/// one chunk at a time. Callbacks run one at a time on the pool's callback queue (or the queue you
+/// pass), never on a worker. Blocking calls (`apply`, `map`, `get`, `join`) block the calling
+/// thread; their `async` twins suspend instead.
+///
+/// A pool that is released while running terminates itself (it does not wait for its threads).
+public final class Pool: Sendable {
+    let core: PoolCore
+
+    /// Starts a pool.
+    ///
+    /// - Parameters:
+    ///   - workers: the number of worker threads; `nil` means `activeProcessorCount`.
+    ///   - maxTasksPerWorker: after this many chunks a worker thread exits and a fresh one (with a
+    ///     new `currentWorkerID`, running the initializer again) takes its place; `nil` never.
+    ///   - codec: how arguments and results cross the channels (`.binary` by default).
+    ///   - chunking: how `map` and `starmap` cut their input when the call gives no `chunksize:`.
+    ///   - maxQueuedChunks: bounded submission: `applyAsync`/`mapAsync` and friends wait while this
+    ///     many chunks are queued and not started; `nil` (the default, as CPython) never waits.
+    ///   - callbackQueue: where callbacks are delivered, one at a time (the pool serializes them
+    ///     through its own queue targeting this one); `nil` uses a serial queue of the pool's own.
+    ///   - initializer: runs once at the start of every worker thread, replacements too. If it
+    ///     throws, the pool becomes broken: pending and later work fails with `.broken`.
+    /// - Throws: `PoolError.invalidArgument` naming the argument when `workers`,
+    ///   `maxTasksPerWorker` or `maxQueuedChunks` is below 1 or `chunking` is invalid.
+    public init(
+        workers: Int? = nil,
+        maxTasksPerWorker: Int? = nil,
+        codec: TaskCodec = .binary,
+        chunking: ChunkingStrategy = .cpython,
+        maxQueuedChunks: Int? = nil,
+        callbackQueue: DispatchQueue? = nil,
+        initializer: (@Sendable () throws -> Void)? = nil
+    ) throws {
+        try PoolError.require("workers", workers, atLeast: 1)
+        try PoolError.require("maxTasksPerWorker", maxTasksPerWorker, atLeast: 1)
+        try PoolError.require("maxQueuedChunks", maxQueuedChunks, atLeast: 1)
+        try chunking.validate(argument: "chunking")
+        let configuration = PoolConfiguration(
+            workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+            maxTasksPerWorker: maxTasksPerWorker,
+            codec: codec,
+            chunking: chunking,
+            maxQueuedChunks: maxQueuedChunks,
+            initializer: initializer,
+            threadStackSize: nil
+        )
+        core = PoolCore(configuration: configuration, callbackTarget: callbackQueue)
+        core.start()
+    }
+
+    deinit {
+        core.terminate()
+    }
+
+    /// The configured number of workers.
+    public var workerCount: Int { core.configuration.workers }
+
+    /// The codec the pool's tasks cross.
+    public var codec: TaskCodec { core.configuration.codec }
+
+    /// The pool's default chunking strategy.
+    public var chunking: ChunkingStrategy { core.configuration.chunking }
+
+    /// A process-unique id of the worker thread running the caller, or nil off the pools' workers.
+    /// A replacement worker (`maxTasksPerWorker`) has a new id.
+    public static var currentWorkerID: Int? { WorkerContext.current?.id }
+
+    /// Whether the job of the chunk running on the calling worker was cancelled, failed or
+    /// terminated, so that a long body can stop early (its result will be discarded anyway).
+    /// False off the pool's workers.
+    public static var isCurrentTaskCancelled: Bool { WorkerContext.current?.currentJob?.isCancelled ?? false }
+
+    /// A snapshot of the pool's activity; cheap to read at any time, from any thread.
+    public var statistics: PoolStatistics { core.snapshot() }
+
+    /// Whether the pool still accepts work.
+    public var isRunning: Bool { core.phase == .running }
+}

@@ -1,0 +1,49 @@
+/// The errors that the pool itself raises. A body's own error is never wrapped in one of these:
+/// `get()`, `map` and `next()` rethrow it as the body threw it.
+public enum PoolError: Error, Equatable, Sendable {
+    /// A submission to a pool that is closed or terminated (a broken pool answers `.broken`).
+    /// Python: `ValueError("Pool not running")`.
+    case notRunning
+    /// `join()` was called before `close()` or `terminate()`. Python: `ValueError("Pool is still running")`.
+    case stillRunning
+    /// `get`, `wait`-based calls, `next(timeout:)` or `Channel.receive(timeout:)` ran out of time.
+    /// The object stays usable. Python: `multiprocessing.TimeoutError`.
+    case timeout
+    /// `isSuccessful` was asked before the result was ready. Python: `ValueError` from `successful()`.
+    case notReady
+    /// The pool was terminated before this result was ready.
+    case terminated
+    /// An initializer threw; the text names the worker and the error. Every pending and later
+    /// submission fails with it.
+    case broken(String)
+    /// An argument was out of range; the text names the argument and the value.
+    case invalidArgument(String)
+    /// An argument or a result could not be encoded or decoded by the pool's codec; the text says
+    /// which side, which type and why. Only the job that owns the value fails.
+    /// Python: `MaybeEncodingError`.
+    case encodingFailed(String)
+}
+
+extension PoolError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .notRunning: return "PoolError.notRunning: the pool is not running (closed or terminated)"
+        case .stillRunning: return "PoolError.stillRunning: join() needs close() or terminate() first"
+        case .timeout: return "PoolError.timeout: no result within the timeout"
+        case .notReady: return "PoolError.notReady: the result is not ready yet"
+        case .terminated: return "PoolError.terminated: the pool was terminated before the result was ready"
+        case .broken(let reason): return "PoolError.broken: \(reason)"
+        case .invalidArgument(let message): return "PoolError.invalidArgument: \(message)"
+        case .encodingFailed(let message): return "PoolError.encodingFailed: \(message)"
+        }
+    }
+}
+
+extension PoolError {
+    /// Builds `.invalidArgument` for `name` unless `value` is at least `minimum`.
+    static func require(_ name: String, _ value: Int?, atLeast minimum: Int) throws {
+        if let value, value < minimum {
+            throw PoolError.invalidArgument("\(name) must be at least \(minimum), got \(value)")
+        }
+    }
+}
