@@ -35,9 +35,9 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {  // all sta
         self.capacity = capacity
     }
 
-    /// An unbounded channel; cannot fail.
-    init() {
-        capacity = nil
+    /// An unbounded channel (cannot fail, unlike the public initializer).
+    static func unbounded() -> Channel {
+        try! Channel(capacity: nil)
     }
 
     /// Appends `element`, blocking while a bounded channel is full.
@@ -121,7 +121,7 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {  // all sta
     }
 
     /// Blocks until an element arrives or the channel is closed and drained (then `nil`).
-    func receive() -> Element? {
+    func receiveWithoutTimeout() -> Element? {
         // Cannot time out without a deadline.
         try! receive(deadline: .distantFuture)
     }

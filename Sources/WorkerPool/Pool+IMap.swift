@@ -54,9 +54,9 @@ extension Pool {
         try chunking?.validate(argument: "chunking")
         let strategy = chunksize.map { ChunkingStrategy.fixed($0) } ?? chunking ?? .fixed(1)
         let sizer = strategy.makeSizer(for: ChunkingContext(workers: workerCount, count: nil))
-        let window = workerCount + (buffersize ?? 2 * workerCount)
+        let (window, overflow) = workerCount.addingReportingOverflow(buffersize ?? 2 * workerCount)
         let iterator = IMapIterator<R>(ordered: ordered)
-        let job = IMapJob(core: core, source: source, sizer: sizer, window: window, pipeline: pipeline, consumer: iterator)
+        let job = IMapJob(core: core, source: source, sizer: sizer, window: overflow ? Int.max : window, pipeline: pipeline, consumer: iterator)
         iterator.attach(job)
         try core.submit(job, items: 0)
         return iterator

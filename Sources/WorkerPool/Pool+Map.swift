@@ -102,7 +102,7 @@ extension Pool {
         } else {
             typical = ChunkingStrategy.cpythonChunkSize(count: input.count, workers: workerCount)
         }
-        let estimated = input.count == 0 ? 0 : (input.count + typical - 1) / typical
+        let estimated = input.count / typical + (input.count % typical == 0 ? 0 : 1)
         return MapPlan(source: input.source, count: input.count, sizer: sizer, estimatedChunks: max(estimated, 1))
     }
 

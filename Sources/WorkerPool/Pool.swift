@@ -13,7 +13,7 @@ import Foundation
 /// try pool.join()
 /// ```
 ///
-/// Threads: each worker is a dedicated `Thread` named `WorkerPool.worker-<id>` that runs bodies
+/// Threads: each worker is a dedicated `Thread` named `WorkerPool.<id>` (its worker id) that runs bodies
 /// one chunk at a time. Callbacks run one at a time on the pool's callback queue (or the queue you
 /// pass), never on a worker. Blocking calls (`apply`, `map`, `get`, `join`) block the calling
 /// thread; their `async` twins suspend instead.
@@ -25,7 +25,8 @@ public final class Pool: Sendable {
     /// Starts a pool.
     ///
     /// - Parameters:
-    ///   - workers: the number of worker threads; `nil` means `activeProcessorCount`.
+    ///   - workers: the number of worker threads, 1 to `maximumWorkers`; `nil` means
+    ///     `activeProcessorCount`.
     ///   - maxTasksPerWorker: after this many chunks a worker thread exits and a fresh one (with a
     ///     new `currentWorkerID`, running the initializer again) takes its place; `nil` never.
     ///   - codec: how arguments and results cross the channels (`.binary` by default).
@@ -37,7 +38,8 @@ public final class Pool: Sendable {
     ///   - initializer: runs once at the start of every worker thread, replacements too. If it
     ///     throws, the pool becomes broken: pending and later work fails with `.broken`.
     /// - Throws: `PoolError.invalidArgument` naming the argument when `workers`,
-    ///   `maxTasksPerWorker` or `maxQueuedChunks` is below 1 or `chunking` is invalid.
+    ///   `maxTasksPerWorker` or `maxQueuedChunks` is below 1, `workers` is above `maximumWorkers`,
+    ///   or `chunking` is invalid.
     public init(
         workers: Int? = nil,
         maxTasksPerWorker: Int? = nil,
@@ -48,6 +50,9 @@ public final class Pool: Sendable {
         initializer: (@Sendable () throws -> Void)? = nil
     ) throws {
         try PoolError.require("workers", workers, atLeast: 1)
+        if let workers, workers > Pool.maximumWorkers {
+            throw PoolError.invalidArgument("workers must be at most \(Pool.maximumWorkers), got \(workers)")
+        }
         try PoolError.require("maxTasksPerWorker", maxTasksPerWorker, atLeast: 1)
         try PoolError.require("maxQueuedChunks", maxQueuedChunks, atLeast: 1)
         try chunking.validate(argument: "chunking")
@@ -67,6 +72,9 @@ public final class Pool: Sendable {
     deinit {
         core.terminate()
     }
+
+    /// The most workers a pool may have: a guard against a typo starting millions of threads.
+    public static let maximumWorkers = 4096
 
     /// The configured number of workers.
     public var workerCount: Int { core.configuration.workers }

@@ -25,7 +25,7 @@ struct PoolCounters {
 final class PoolCore: @unchecked Sendable {  // `machine`, `workers` and `exitedThreads` are guarded by `mutex`; the rest is immutable or guards itself
     let configuration: PoolConfiguration
     /// The task channel (CPython's `_inqueue`): jobs whose next chunk is ready to be cut.
-    let tasks = Channel<any Job>()
+    let tasks = Channel<any Job>.unbounded()
     /// Where callbacks run, one at a time (CPython's result-handler thread).
     let callbackQueue: DispatchQueue
     let counters = LockedBox(PoolCounters())

@@ -73,10 +73,13 @@ final class WorkerContext: @unchecked Sendable {  // `counters` is guarded by it
 
     // MARK: The worker loop
 
+    /// The thread's name, `WorkerPool.<id>`.
+    var name: String { "WorkerPool.\(id)" }
+
     /// Starts the worker's dedicated thread.
     func start() {
         let thread = Thread { [self] in self.main() }
-        thread.name = "WorkerPool.worker-\(id)"
+        thread.name = name
         if let stackSize = core.configuration.threadStackSize { thread.stackSize = stackSize }
         thread.start()
     }
@@ -84,8 +87,9 @@ final class WorkerContext: @unchecked Sendable {  // `counters` is guarded by it
     /// Python's `worker()`: initializer once, then chunks until the channel closes or
     /// `maxTasksPerWorker` chunks are done.
     private func main() {
-        // The OS-level name (15 bytes at most on Linux): what `top -H` and /proc show.
-        OSThread.setCurrentName("WorkerPool.\(id)")
+        // Linux keeps 15 bytes of a thread's name, and Foundation's `Thread.name` is that OS name,
+        // so the name is short: `WorkerPool.<id>` (what `top -H`, gdb and /proc show).
+        OSThread.setCurrentName(name)
         let tid = OSThread.currentTID()
         pthread_setspecific(WorkerContext.key, Unmanaged.passUnretained(self).toOpaque())
         defer { pthread_setspecific(WorkerContext.key, nil) }
@@ -101,7 +105,7 @@ final class WorkerContext: @unchecked Sendable {  // `counters` is guarded by it
         }
         var chunksDone = 0
         let limit = core.configuration.maxTasksPerWorker
-        while let job = core.tasks.receive() {
+        while let job = core.tasks.receiveWithoutTimeout() {
             guard job.runChunk(on: self) else { continue }
             chunksDone += 1
             if let limit, chunksDone >= limit {

@@ -182,7 +182,7 @@ public struct AdaptiveChunkSizer: ChunkSizer {
             size = ideal >= Double(Int.max / 8) ? Int.max / 8 : max(1, Int(ideal))
             size = min(size, max(last, 1) * 4)
         } else {
-            size = last == 0 ? 1 : last * 2
+            size = last == 0 ? 1 : (last >= Int.max / 4 ? last : last * 2)
         }
         if let remaining {
             size = min(size, max(1, (remaining + workers - 1) / workers))

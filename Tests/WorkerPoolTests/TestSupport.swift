@@ -1,0 +1,95 @@
+import Foundation
+import XCTest
+@testable import WorkerPool
+
+/// An error for bodies to throw.
+enum TestError: Error, Equatable {
+    case boom(Int)
+}
+
+/// A thread-safe counter for "computed exactly once" checks.
+final class Counter: @unchecked Sendable {  // `value` is guarded by `box`
+    private let box = LockedBox(0)
+    @discardableResult
+    func increment(by amount: Int = 1) -> Int { box.withLockedValue { $0 += amount; return $0 } }
+    var value: Int { box.withLockedValue { $0 } }
+}
+
+/// Records values from many threads.
+final class Recorder<Value: Sendable>: @unchecked Sendable {  // `values` is guarded by `box`
+    private let box = LockedBox([Value]())
+    func append(_ value: Value) { box.withLockedValue { $0.append(value) } }
+    var values: [Value] { box.withLockedValue { $0 } }
+}
+
+/// Counts how many callers are inside at once and remembers the highest count.
+final class ConcurrencyProbe: @unchecked Sendable {  // state guarded by `box`
+    private let box = LockedBox((now: 0, peak: 0))
+    func enter() { box.withLockedValue { $0.now += 1; $0.peak = max($0.peak, $0.now) } }
+    func leave() { box.withLockedValue { $0.now -= 1 } }
+    var peak: Int { box.withLockedValue { $0.peak } }
+}
+
+/// A sequence that counts how many items were read from it; endless when `limit` is nil.
+struct CountingSequence: Sequence, Sendable {
+    let counter: Counter
+    let limit: Int?
+
+    struct Iterator: IteratorProtocol {
+        let counter: Counter
+        let limit: Int?
+        var position = 0
+        mutating func next() -> Int? {
+            if let limit, position >= limit { return nil }
+            defer { position += 1 }
+            counter.increment()
+            return position
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(counter: counter, limit: limit) }
+}
+
+/// The OS threads of this process whose name starts with `WorkerPool.` (the pool's workers).
+func poolThreadCount() -> Int {
+    threadNames().filter { $0.hasPrefix("WorkerPool.") }.count
+}
+
+/// Every thread of this process, from `/proc/self/task`.
+func processThreadCount() -> Int {
+    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
+}
+
+func threadNames() -> [String] {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.compactMap { tid in
+        (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// Asserts that `body` throws exactly `expected`.
+func XCTAssertThrowsPoolError<T>(_ expected: PoolError, _ body: @autoclosure () throws -> T, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertThrowsError(try body(), file: file, line: line) { error in
+        XCTAssertEqual(error as? PoolError, expected, "threw \(error)", file: file, line: line)
+    }
+}
+
+/// Asserts that `body` throws `.invalidArgument` whose message names `argument`.
+func XCTAssertInvalidArgument<T>(_ argument: String, _ body: @autoclosure () throws -> T, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertThrowsError(try body(), file: file, line: line) { error in
+        guard case .invalidArgument(let message)? = error as? PoolError else {
+            return XCTFail("expected invalidArgument naming \(argument), got \(error)", file: file, line: line)
+        }
+        XCTAssertTrue(message.contains(argument), "message \"\(message)\" does not name \(argument)", file: file, line: line)
+    }
+}
+
+/// Whether `error` is `.encodingFailed`.
+func isEncodingFailure(_ error: any Error) -> Bool {
+    if case .encodingFailed? = error as? PoolError { return true }
+    return false
+}
+
+/// A generous bound for "this should be prompt" on a small shared machine.
+let generous: Duration = .seconds(30)
