@@ -145,6 +145,13 @@ final class BinaryDecoding {
             var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
             withUnsafeMutableBytes(of: &uuid) { $0.copyMemory(from: bytes) }
             return UUID(uuid: uuid) as! T
+        case .decimal:
+            let text = try reader.readString()
+            if text == Decimal.nan.description { return Decimal.nan as! T }
+            guard let decimal = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")), decimal.description == text else {
+                throw mismatch(type, path, "\"\(text.prefix(64))\" is not a Decimal")
+            }
+            return decimal as! T
         case .bulk(let element):
             return try readBulkValue(type, element: element, from: &reader)
         case .other:

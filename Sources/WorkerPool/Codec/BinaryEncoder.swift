@@ -178,6 +178,8 @@ final class BinaryEncoding {
         case .uuid:
             var uuid = (value as! UUID).uuid
             withUnsafeBytes(of: &uuid) { writer.writeBytes($0) }
+        case .decimal:
+            writer.writeString((value as! Decimal).description)
         case .bulk(let element):
             writeBulkArray(value, element: element)
         case .other:

@@ -8,9 +8,10 @@ import Foundation
 enum BinaryKind {
     case bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float, double
     case string
-    /// Foundation types with a compact fixed form: `Data` (length + bytes), `Date` (seconds since
-    /// 2001 as a Double), `UUID` (16 bytes).
-    case data, date, uuid
+    /// Foundation types with a compact form of their own: `Data` (length + bytes), `Date`
+    /// (seconds since 2001 as a Double), `UUID` (16 bytes), `Decimal` (its exact decimal string;
+    /// Foundation's own `Decimal.init(from:)` does not validate what it reads).
+    case data, date, uuid, decimal
     /// An array of fixed-width numbers (or `Bool`s): a count and one bulk copy of the elements.
     case bulk(BulkElement)
     /// Any other type: its `encode(to:)` / `init(from:)` run against the codec's containers.
@@ -36,6 +37,7 @@ enum BinaryKind {
         if id == ObjectIdentifier(Date.self) { return .date }
         if id == ObjectIdentifier(Data.self) { return .data }
         if id == ObjectIdentifier(UUID.self) { return .uuid }
+        if id == ObjectIdentifier(Decimal.self) { return .decimal }
         if let element = BulkElement.ofArray(type) { return .bulk(element) }
         return .other
     }
