@@ -7,28 +7,33 @@
 ///
 /// All members may be called from any thread. `get` and `wait` block the calling thread;
 /// from Swift concurrency, `await result.value` instead.
-public final class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `state` and `canceller` are guarded by `mutex`
-    /// Raised when the result becomes ready; blocking waits wait on it.
-    let event = Event()
-    private let mutex = PThreadMutex()
-    private var state = ResultState<Value>.pending(waiters: [])
+public final class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `phase`, `outcome`, `waiters` and `canceller` are guarded by `event.lock`
+    // This generic class stores no value of a generic type: the outcome sits in a closure, and
+    // awaiting tasks are resumed with `Void`, then read it. A class's deinit always runs
+    // unspecialized, and destroying a generic stored value there costs a generic-metadata lookup
+    // per result: as much as the rest of a small task's bookkeeping.
+
+    /// Raised when the result becomes ready; blocking waits wait on it. Its lock also guards this
+    /// result's state.
+    @usableFromInline let event = EventCore()
+    @exclusivity(unchecked) @usableFromInline var phase = ResultPhase.pending
+    /// The decided outcome, once settled.
+    @exclusivity(unchecked) @usableFromInline var outcome: (@Sendable () -> Result<Value, any Error>)?
+    /// Tasks awaiting `value`, resumed once the result is ready.
+    @exclusivity(unchecked) @usableFromInline var waiters: [UnsafeContinuation<Void, Never>] = []
     /// The job, while it can still be cancelled. Dropped once the result is ready, which breaks the
     /// job → result → job cycle.
-    private var canceller: (any Cancellable)?
+    @exclusivity(unchecked) @usableFromInline var canceller: (any Cancellable)?
 
+    @inlinable var mutex: ConditionLock { event.lock }
+
+    @usableFromInline
     init() {}
 
-    /// A result that is ready at once.
-    convenience init(ready result: Result<Value, any Error>) {
-        self.init()
-        _ = settle(result)
-        publish()
-    }
-
+    /// Links the job for `cancel()`. Called before the result is shared with any other thread.
+    @inlinable
     func attach(_ canceller: any Cancellable) {
-        mutex.withLock {
-            if case .pending = state { self.canceller = canceller }
-        }
+        self.canceller = canceller
     }
 
     // MARK: Python's API
@@ -41,9 +46,10 @@ public final class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `stat
     ///   `PoolError.terminated`, `.broken`, `.encodingFailed`, `CancellationError`, or the error the
     ///   body threw, unwrapped.
     @available(*, noasync, message: "get() blocks its thread; use `try await result.value`")
+    @inlinable
     public func get(timeout: Duration? = nil) throws -> Value {
-        guard event.wait(until: Deadline.after(timeout)) else { throw PoolError.timeout }
-        return try readyResult().get()
+        guard let outcome = waitForOutcome(timeout: timeout) else { throw PoolError.timeout }
+        return try outcome().get()
     }
 
     /// Waits until the result is ready or `timeout` has passed (Python's `wait`).
@@ -52,7 +58,7 @@ public final class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `stat
     @available(*, noasync, message: "wait() blocks its thread; use `await result.value`")
     @discardableResult
     public func wait(timeout: Duration? = nil) -> Bool {
-        event.wait(until: Deadline.after(timeout))
+        waitForOutcome(timeout: timeout) != nil
     }
 
     /// Whether the result is ready (Python's `ready()`).
@@ -63,8 +69,8 @@ public final class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `stat
     /// - Throws: `PoolError.notReady` while the result is pending.
     public var isSuccessful: Bool {
         get throws {
-            guard isReady else { throw PoolError.notReady }
-            if case .success = readyResult() { return true }
+            guard let outcome = readyOutcome() else { throw PoolError.notReady }
+            if case .success = outcome() { return true }
             return false
         }
     }
@@ -78,27 +84,23 @@ public final class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `stat
     /// - Throws: as `get()`, without `.timeout`.
     public var value: Value {
         get async throws {
-            try await withTaskCancellationHandler {
-                try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Value, any Error>) in
-                    let ready: Result<Value, any Error>? = mutex.withLock {
-                        switch state {
-                        case .pending(var waiters):
-                            waiters.append(continuation)
-                            state = .pending(waiters: waiters)
-                            return nil
-                        case .settled(let result, var waiters):
-                            waiters.append(continuation)
-                            state = .settled(result, waiters: waiters)
-                            return nil
-                        case .ready(let result):
-                            return result
-                        }
+            if let outcome = readyOutcome() { return try outcome().get() }
+            await withTaskCancellationHandler {
+                await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+                    mutex.lock()
+                    if phase == .ready {
+                        mutex.unlock()
+                        continuation.resume()
+                    } else {
+                        waiters.append(continuation)
+                        mutex.unlock()
                     }
-                    if let ready { continuation.resume(with: ready) }
                 }
             } onCancel: {
                 self.cancel()
             }
+            guard let outcome = readyOutcome() else { preconditionFailure("resumed before the result was ready") }
+            return try outcome().get()
         }
     }
 
@@ -116,41 +118,51 @@ public final class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `stat
 
     /// Decides the result; the first decision wins. Returns whether this call decided it.
     /// After a successful `settle`, the caller runs the callbacks and then calls `publish()`.
+    @inlinable
     func settle(_ result: Result<Value, any Error>) -> Bool {
-        mutex.withLock {
-            guard case .pending(let waiters) = state else { return false }
-            state = .settled(result, waiters: waiters)
-            return true
-        }
+        mutex.lock()
+        defer { mutex.unlock() }
+        guard phase == .pending else { return false }
+        phase = .settled
+        outcome = { result }
+        return true
     }
 
     /// Whether the result was decided (it may not be ready yet: its callback may still be running).
+    @inlinable
     var isSettled: Bool {
-        mutex.withLock {
-            if case .pending = state { return false }
-            return true
-        }
+        mutex.withLock { phase != .pending }
     }
 
     /// Makes a settled result ready: raises the event and resumes every awaiting task.
+    @inlinable
     func publish() {
-        let (result, waiters): (Result<Value, any Error>, [UnsafeContinuation<Value, any Error>]) = mutex.withLock {
-            guard case .settled(let result, let waiters) = state else {
-                preconditionFailure("publish() without settle()")
-            }
-            state = .ready(result)
-            canceller = nil
-            return (result, waiters)
-        }
-        event.set()
-        for waiter in waiters { waiter.resume(with: result) }
+        mutex.lock()
+        precondition(phase == .settled, "publish() without settle()")
+        phase = .ready
+        canceller = nil
+        let wake = event.setLocked()
+        let resumed = waiters
+        waiters = []
+        mutex.unlock()
+        if wake { mutex.broadcast() }
+        for waiter in resumed { waiter.resume() }
     }
 
-    private func readyResult() -> Result<Value, any Error> {
-        mutex.withLock {
-            guard case .ready(let result) = state else { preconditionFailure("result read before it was ready") }
-            return result
-        }
+    /// The outcome once ready, or nil when `timeout` passed first: the flag and the outcome are
+    /// read under the one lock that guards both.
+    @usableFromInline
+    func waitForOutcome(timeout: Duration?) -> (@Sendable () -> Result<Value, any Error>)? {
+        let deadline = Deadline.after(timeout)
+        mutex.lock()
+        defer { mutex.unlock() }
+        guard event.waitLocked(until: deadline, for: { phase == .ready }) else { return nil }
+        return outcome
+    }
+
+    @usableFromInline
+    func readyOutcome() -> (@Sendable () -> Result<Value, any Error>)? {
+        mutex.withLock { phase == .ready ? outcome : nil }
     }
 }
 
@@ -158,15 +170,15 @@ public final class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `stat
 /// the array of results in input order.
 public typealias MapResult<R: Sendable> = AsyncResult<[R]>
 
-/// The life of one result: pending (with the tasks awaiting it), settled (decided, callbacks
-/// running), ready. Only ever moves forward.
-enum ResultState<Value: Sendable> {
-    case pending(waiters: [UnsafeContinuation<Value, any Error>])
-    case settled(Result<Value, any Error>, waiters: [UnsafeContinuation<Value, any Error>])
-    case ready(Result<Value, any Error>)
+/// The life of one result: pending, settled (decided, callbacks running), ready. Only ever moves
+/// forward: `settle` moves pending to settled (the first decision wins), `publish` settled to ready.
+@usableFromInline
+enum ResultPhase: Equatable {
+    case pending, settled, ready
 }
 
 /// Something a user can cancel: a job of the pool.
+@usableFromInline
 protocol Cancellable: AnyObject, Sendable {
     func cancel()
 }

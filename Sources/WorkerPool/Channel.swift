@@ -15,13 +15,13 @@ public enum ChannelError: Error, Equatable, Sendable {
 /// `receive`) block the calling thread: call them from threads you own, not from Swift concurrency.
 /// The pool's own worker threads take their work from a `Channel`.
 public final class Channel<Element: Sendable>: @unchecked Sendable {  // all state guarded by `mutex`
-    private let mutex = PThreadMutex()
-    private let notEmpty = PThreadCondition()
-    private let notFull = PThreadCondition()
-    private var buffer = RingBuffer<Element>()
-    private var closed = false
-    private var waitingReceivers = 0
-    private var waitingSenders = 0
+    private let mutex = PThreadMutex.make()
+    private let notEmpty = PThreadCondition.make()
+    private let notFull = PThreadCondition.make()
+    @exclusivity(unchecked) private var buffer = RingBuffer<Element>()
+    @exclusivity(unchecked) private var closed = false
+    @exclusivity(unchecked) private var waitingReceivers = 0
+    @exclusivity(unchecked) private var waitingSenders = 0
 
     /// The most elements the channel holds before `send` blocks; `nil` means unbounded.
     public let capacity: Int?

@@ -2,34 +2,22 @@
 ///
 /// `set()` raises the flag and wakes every waiter; `clear()` lowers it; `wait(timeout:)` blocks
 /// until the flag is up. Any thread may call any method. Waiting blocks the calling thread, so do not
-/// call `wait` from Swift concurrency (use `AsyncResult.value` there).
-public final class Event: @unchecked Sendable {  // `flag` and `waiters` are guarded by `mutex`
-    private let mutex = PThreadMutex()
-    private let condition = PThreadCondition()
-    private var flag = false
-    private var waiters = 0
+/// call `wait` from Swift concurrency (use `AsyncResult.value` there). Every `AsyncResult` is backed
+/// by the same event machinery (`EventCore`), sharing its one lock with the result's own state.
+public final class Event: Sendable {
+    @usableFromInline let core = EventCore()
 
     /// Creates an event whose flag is down.
     public init() {}
 
     /// Raises the flag and wakes every thread blocked in `wait`. Setting a set event does nothing.
-    public func set() {
-        mutex.lock()
-        flag = true
-        let wake = waiters > 0
-        mutex.unlock()
-        if wake { condition.broadcast() }
-    }
+    public func set() { core.set() }
 
     /// Lowers the flag; later `wait` calls block until the next `set()`.
-    public func clear() {
-        mutex.withLock { flag = false }
-    }
+    public func clear() { core.clear() }
 
     /// Whether the flag is up.
-    public var isSet: Bool {
-        mutex.withLock { flag }
-    }
+    public var isSet: Bool { core.isSet }
 
     /// Blocks the calling thread until the flag is up or `timeout` has passed.
     ///
@@ -38,18 +26,10 @@ public final class Event: @unchecked Sendable {  // `flag` and `waiters` are gua
     @available(*, noasync, message: "Event.wait blocks its thread; await AsyncResult.value instead")
     @discardableResult
     public func wait(timeout: Duration? = nil) -> Bool {
-        wait(until: Deadline.after(timeout))
+        core.wait(until: Deadline.after(timeout))
     }
 
     func wait(until deadline: Deadline) -> Bool {
-        mutex.lock()
-        defer { mutex.unlock() }
-        if flag { return true }
-        waiters += 1
-        defer { waiters -= 1 }
-        while !flag {
-            if !condition.wait(mutex, until: deadline) { return flag }
-        }
-        return true
+        core.wait(until: deadline)
     }
 }

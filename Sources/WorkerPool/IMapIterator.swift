@@ -16,11 +16,11 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, @unchecked Sendable
     public typealias Element = R
     public typealias Failure = any Error
 
-    private let mutex = PThreadMutex()
-    private let changed = PThreadCondition()
-    private var buffer: IMapBuffer<R>
-    private var waiters: [UnsafeContinuation<R?, any Error>] = []
-    private var job: (any IMapFeedback)?
+    private let mutex = PThreadMutex.make()
+    private let changed = PThreadCondition.make()
+    @exclusivity(unchecked) private var buffer: IMapBuffer<R>
+    @exclusivity(unchecked) private var waiters: [UnsafeContinuation<R?, any Error>] = []
+    @exclusivity(unchecked) private var job: (any IMapFeedback)?
 
     init(ordered: Bool) {
         buffer = IMapBuffer(ordered: ordered)

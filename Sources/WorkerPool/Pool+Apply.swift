@@ -6,6 +6,7 @@ extension Pool {
     /// - Throws: the error `body` threw, unwrapped; `.notRunning`/`.broken` if the pool does not
     ///   accept work; `.encodingFailed`, `.terminated`, `CancellationError` as `get()` does.
     @available(*, noasync, message: "apply blocks its thread; use `try await pool.apply(...)`")
+    @inlinable
     public func apply<T: Codable & Sendable, R: Codable & Sendable>(
         _ argument: T,
         _ body: @escaping @Sendable (T) throws -> R
@@ -24,58 +25,30 @@ extension Pool {
     ///   - errorCallback: runs with the error instead, when the job fails.
     /// - Throws: `.notRunning` after `close()`/`terminate()`, `.broken` after an initializer threw.
     ///   In a pool with `maxQueuedChunks`, blocks while the pool is full.
+    @inlinable
     public func applyAsync<T: Codable & Sendable, R: Codable & Sendable>(
         _ argument: T,
         _ body: @escaping @Sendable (T) throws -> R,
         callback: (@Sendable (R) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) throws -> AsyncResult<R> {
-        let admitted = try admit(chunks: 1)
-        return try submitApply(argument, body, Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
+        try applyAsync(argument, kernel: Kernels.unary(body), callback: callback, errorCallback: errorCallback)
     }
 
-    /// Builds and submits an apply job; `admitted` says whether a gate slot was taken for it.
-    func submitApply<T: Codable & Sendable, R: Codable & Sendable>(
+    @inlinable
+    func applyAsync<T: Codable & Sendable, R: Codable & Sendable>(
         _ argument: T,
-        _ body: @escaping @Sendable (T) throws -> R,
-        _ callbacks: Callbacks<R>,
-        admitted: Bool
+        kernel: @escaping Kernel<T, R>,
+        callback: (@Sendable (R) -> Void)?,
+        errorCallback: (@Sendable (any Error) -> Void)?
     ) throws -> AsyncResult<R> {
-        let codec = core.configuration.codec
-        let pipeline = ChunkPipeline(
-            arguments: codec.chunkCoder(for: T.self),
-            results: codec.chunkCoder(for: R.self),
-            kernel: Kernels.unary(body),
-            codecName: codec.name)
-        let job: ApplyJob<T, R>
-        if let coder = pipeline.arguments {
-            let encoded: EncodedChunk
-            do {
-                encoded = try withUnsafePointer(to: argument) { try coder.encode(UnsafeBufferPointer(start: $0, count: 1)) }
-            } catch {
-                if admitted { core.gate?.release(1) }
-                try core.checkAcceptingWork()
-                let failure = pipeline.encodingFailure(step: "encode", side: "argument", type: T.self, error)
-                let result = AsyncResult<R>()
-                core.deliver(.failure(failure), to: result, callbacks: callbacks, jobID: JobIDs.next())
-                return result
-            }
-            job = ApplyJob(core: core, argument: .encoded(encoded), pipeline: pipeline, callbacks: callbacks, admitted: admitted)
-        } else {
-            job = ApplyJob(core: core, argument: .value(argument), pipeline: pipeline, callbacks: callbacks, admitted: admitted)
-        }
-        job.result.attach(job)
-        do {
-            try core.submit(job, items: 1)
-        } catch {
-            if admitted { core.gate?.release(1) }
-            throw error
-        }
-        return job.result
+        let admitted = try admit(chunks: 1)
+        return try submitApply(argument, kernel, Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
     }
 
     /// Takes room for `chunks` chunks in a bounded pool, blocking while it is full.
     /// Returns whether room was taken (false in an unbounded pool).
+    @usableFromInline
     func admit(chunks: Int) throws -> Bool {
         guard let gate = core.gate else { return false }
         try core.checkAcceptingWork()
@@ -84,6 +57,7 @@ extension Pool {
     }
 
     /// `admit(chunks:)` for Swift concurrency: suspends while the pool is full.
+    @usableFromInline
     func admitSuspending(chunks: Int) async throws -> Bool {
         guard let gate = core.gate else { return false }
         try core.checkAcceptingWork()

@@ -7,6 +7,7 @@ extension Pool {
     /// `apply` for Swift concurrency: suspends until the result is ready.
     ///
     /// - Throws: as `apply`, and `CancellationError` if the awaiting task is cancelled first.
+    @inlinable
     public func apply<T: Codable & Sendable, R: Codable & Sendable>(
         _ argument: T,
         _ body: @escaping @Sendable (T) throws -> R
@@ -16,19 +17,31 @@ extension Pool {
 
     /// `applyAsync` for Swift concurrency: in a bounded pool, suspends (instead of blocking) while
     /// the pool is full.
+    @inlinable
     public func applyAsync<T: Codable & Sendable, R: Codable & Sendable>(
         _ argument: T,
         _ body: @escaping @Sendable (T) throws -> R,
         callback: (@Sendable (R) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) async throws -> AsyncResult<R> {
+        try await applyAsync(argument, kernel: Kernels.unary(body), callback: callback, errorCallback: errorCallback)
+    }
+
+    @inlinable
+    func applyAsync<T: Codable & Sendable, R: Codable & Sendable>(
+        _ argument: T,
+        kernel: @escaping Kernel<T, R>,
+        callback: (@Sendable (R) -> Void)?,
+        errorCallback: (@Sendable (any Error) -> Void)?
+    ) async throws -> AsyncResult<R> {
         let admitted = try await admitSuspending(chunks: 1)
-        return try submitApply(argument, body, Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
+        return try submitApply(argument, kernel, Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
     }
 
     /// `map` for Swift concurrency: suspends until every result is ready.
     ///
     /// - Throws: as `map`, and `CancellationError` if the awaiting task is cancelled first.
+    @inlinable
     public func map<S: Sequence, R: Codable & Sendable>(
         _ items: sending S,
         chunksize: Int? = nil,
@@ -39,6 +52,7 @@ extension Pool {
     }
 
     /// `mapAsync` for Swift concurrency: in a bounded pool, suspends while the pool is full.
+    @inlinable
     public func mapAsync<S: Sequence, R: Codable & Sendable>(
         _ items: sending S,
         chunksize: Int? = nil,
@@ -47,13 +61,26 @@ extension Pool {
         callback: (@Sendable ([R]) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) async throws -> MapResult<R> where S.Element: Codable & Sendable {
+        try await mapAsync(items, chunksize: chunksize, chunking: chunking, kernel: Kernels.unary(body), callback: callback, errorCallback: errorCallback)
+    }
+
+    @usableFromInline
+    func mapAsync<S: Sequence, R: Codable & Sendable>(
+        _ items: sending S,
+        chunksize: Int?,
+        chunking: ChunkingStrategy?,
+        kernel: @escaping Kernel<S.Element, R>,
+        callback: (@Sendable ([R]) -> Void)?,
+        errorCallback: (@Sendable (any Error) -> Void)?
+    ) async throws -> MapResult<R> where S.Element: Codable & Sendable {
         let plan = try planMap(countedSource(items), chunksize: chunksize, chunking: chunking)
         let admitted = try await admitSuspending(chunks: plan.estimatedChunks)
-        return try submitMap(plan, pipeline: pipeline(S.Element.self, R.self, Kernels.unary(body)),
+        return try submitMap(plan, pipeline: pipeline(S.Element.self, R.self, kernel),
                              callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
     }
 
     /// `starmap` for Swift concurrency.
+    @inlinable
     public func starmap<each A: Codable & Sendable, R: Codable & Sendable>(
         _ items: [(repeat each A)],
         chunksize: Int? = nil,
@@ -64,6 +91,7 @@ extension Pool {
     }
 
     /// `starmapAsync` for Swift concurrency: in a bounded pool, suspends while the pool is full.
+    @inlinable
     public func starmapAsync<each A: Codable & Sendable, R: Codable & Sendable>(
         _ items: [(repeat each A)],
         chunksize: Int? = nil,
@@ -72,8 +100,21 @@ extension Pool {
         callback: (@Sendable ([R]) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) async throws -> MapResult<R> {
+        try await starmapAsync(items, chunksize: chunksize, chunking: chunking, kernel: Kernels.spread(body), callback: callback, errorCallback: errorCallback)
+    }
+
+    @usableFromInline
+    func starmapAsync<each A: Codable & Sendable, R: Codable & Sendable>(
+        _ items: [(repeat each A)],
+        chunksize: Int?,
+        chunking: ChunkingStrategy?,
+        kernel: @escaping Kernel<(repeat each A), R>,
+        callback: (@Sendable ([R]) -> Void)?,
+        errorCallback: (@Sendable (any Error) -> Void)?
+    ) async throws -> MapResult<R> {
         let plan = try planMap((ArraySource(items), items.count), chunksize: chunksize, chunking: chunking)
         let admitted = try await admitSuspending(chunks: plan.estimatedChunks)
-        return try submitMap(plan, pipeline: starPipeline(body), callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
+        return try submitMap(plan, pipeline: starPipeline(for: repeat (each A).self, result: R.self, kernel: kernel),
+                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
     }
 }

@@ -15,6 +15,7 @@ extension Pool {
     ///     `nil` means twice the number of workers. Must be at least 1.
     /// - Throws: `.invalidArgument` for a bad `chunksize`, `chunking` or `buffersize`;
     ///   `.notRunning`, `.broken`.
+    @inlinable
     public func imap<S: Sequence, R: Codable & Sendable>(
         _ items: sending S,
         chunksize: Int? = nil,
@@ -22,14 +23,14 @@ extension Pool {
         buffersize: Int? = nil,
         _ body: @escaping @Sendable (S.Element) throws -> R
     ) throws -> IMapIterator<R> where S.Element: Codable & Sendable {
-        try submitIMap(makeItemSource(items), ordered: true, chunksize: chunksize, chunking: chunking,
-                       buffersize: buffersize, pipeline: pipeline(S.Element.self, R.self, Kernels.unary(body)))
+        try imap(items, ordered: true, chunksize: chunksize, chunking: chunking, buffersize: buffersize, kernel: Kernels.unary(body))
     }
 
     /// `imap` whose results arrive in completion order (Python's `imap_unordered`): each chunk's
     /// results are yielded as soon as the chunk is done.
     ///
     /// - Throws: as `imap`.
+    @inlinable
     public func imapUnordered<S: Sequence, R: Codable & Sendable>(
         _ items: sending S,
         chunksize: Int? = nil,
@@ -37,18 +38,20 @@ extension Pool {
         buffersize: Int? = nil,
         _ body: @escaping @Sendable (S.Element) throws -> R
     ) throws -> IMapIterator<R> where S.Element: Codable & Sendable {
-        try submitIMap(makeItemSource(items), ordered: false, chunksize: chunksize, chunking: chunking,
-                       buffersize: buffersize, pipeline: pipeline(S.Element.self, R.self, Kernels.unary(body)))
+        try imap(items, ordered: false, chunksize: chunksize, chunking: chunking, buffersize: buffersize, kernel: Kernels.unary(body))
     }
 
-    private func submitIMap<T, R: Sendable>(
-        _ source: any ItemSource<T>,
+    @usableFromInline
+    func imap<S: Sequence, R: Codable & Sendable>(
+        _ items: sending S,
         ordered: Bool,
         chunksize: Int?,
         chunking: ChunkingStrategy?,
         buffersize: Int?,
-        pipeline: ChunkPipeline<T, R>
-    ) throws -> IMapIterator<R> {
+        kernel: @escaping Kernel<S.Element, R>
+    ) throws -> IMapIterator<R> where S.Element: Codable & Sendable {
+        let source = makeItemSource(items)
+        let pipeline = pipeline(S.Element.self, R.self, kernel)
         try PoolError.require("chunksize", chunksize, atLeast: 1)
         try PoolError.require("buffersize", buffersize, atLeast: 1)
         try chunking?.validate(argument: "chunking")

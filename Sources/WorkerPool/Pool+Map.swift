@@ -16,6 +16,7 @@ extension Pool {
     ///   for a bad `chunksize` or `chunking`; `.notRunning`, `.broken`, `.encodingFailed`,
     ///   `.terminated`.
     @available(*, noasync, message: "map blocks its thread; use `try await pool.map(...)`")
+    @inlinable
     public func map<S: Sequence, R: Codable & Sendable>(
         _ items: sending S,
         chunksize: Int? = nil,
@@ -35,6 +36,7 @@ extension Pool {
     ///   - errorCallback: runs with the first error instead.
     /// - Throws: `.invalidArgument`, `.notRunning`, `.broken`. In a pool with `maxQueuedChunks`,
     ///   blocks while the pool is full.
+    @inlinable
     public func mapAsync<S: Sequence, R: Codable & Sendable>(
         _ items: sending S,
         chunksize: Int? = nil,
@@ -43,9 +45,21 @@ extension Pool {
         callback: (@Sendable ([R]) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) throws -> MapResult<R> where S.Element: Codable & Sendable {
+        try mapAsync(items, chunksize: chunksize, chunking: chunking, kernel: Kernels.unary(body), callback: callback, errorCallback: errorCallback)
+    }
+
+    @usableFromInline
+    func mapAsync<S: Sequence, R: Codable & Sendable>(
+        _ items: sending S,
+        chunksize: Int?,
+        chunking: ChunkingStrategy?,
+        kernel: @escaping Kernel<S.Element, R>,
+        callback: (@Sendable ([R]) -> Void)?,
+        errorCallback: (@Sendable (any Error) -> Void)?
+    ) throws -> MapResult<R> where S.Element: Codable & Sendable {
         let plan = try planMap(countedSource(items), chunksize: chunksize, chunking: chunking)
         let admitted = try admit(chunks: plan.estimatedChunks)
-        return try submitMap(plan, pipeline: pipeline(S.Element.self, R.self, Kernels.unary(body)),
+        return try submitMap(plan, pipeline: pipeline(S.Element.self, R.self, kernel),
                              callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
     }
 
@@ -55,6 +69,7 @@ extension Pool {
     ///
     /// - Throws: as `map`.
     @available(*, noasync, message: "starmap blocks its thread; use `try await pool.starmap(...)`")
+    @inlinable
     public func starmap<each A: Codable & Sendable, R: Codable & Sendable>(
         _ items: [(repeat each A)],
         chunksize: Int? = nil,
@@ -67,6 +82,7 @@ extension Pool {
     /// `starmap` without waiting (Python's `starmap_async`).
     ///
     /// - Throws: as `mapAsync`.
+    @inlinable
     public func starmapAsync<each A: Codable & Sendable, R: Codable & Sendable>(
         _ items: [(repeat each A)],
         chunksize: Int? = nil,
@@ -75,9 +91,22 @@ extension Pool {
         callback: (@Sendable ([R]) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) throws -> MapResult<R> {
+        try starmapAsync(items, chunksize: chunksize, chunking: chunking, kernel: Kernels.spread(body), callback: callback, errorCallback: errorCallback)
+    }
+
+    @usableFromInline
+    func starmapAsync<each A: Codable & Sendable, R: Codable & Sendable>(
+        _ items: [(repeat each A)],
+        chunksize: Int?,
+        chunking: ChunkingStrategy?,
+        kernel: @escaping Kernel<(repeat each A), R>,
+        callback: (@Sendable ([R]) -> Void)?,
+        errorCallback: (@Sendable (any Error) -> Void)?
+    ) throws -> MapResult<R> {
         let plan = try planMap((ArraySource(items), items.count), chunksize: chunksize, chunking: chunking)
         let admitted = try admit(chunks: plan.estimatedChunks)
-        return try submitMap(plan, pipeline: starPipeline(body), callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
+        return try submitMap(plan, pipeline: starPipeline(for: repeat (each A).self, result: R.self, kernel: kernel),
+                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
     }
 
     // MARK: Shared by the map family
@@ -111,7 +140,7 @@ extension Pool {
             if admitted { core.gate?.release(plan.estimatedChunks) }
             try core.checkAcceptingWork()
             let result = MapResult<R>()
-            core.deliver(.success([]), to: result, callbacks: callbacks, jobID: JobIDs.next())
+            core.deliver(.success([]), to: result, callbacks: callbacks, job: nil)
             return result
         }
         let job = MapJob(core: core, count: plan.count, source: plan.source, sizer: plan.sizer, pipeline: pipeline, callbacks: callbacks)
@@ -133,10 +162,12 @@ extension Pool {
     }
 
     /// The pipeline for tuples spread over the body's parameters.
-    func starPipeline<each A: Codable & Sendable, R: Codable & Sendable>(_ body: @escaping @Sendable (repeat each A) throws -> R) -> ChunkPipeline<(repeat each A), R> {
+    func starPipeline<each A: Codable & Sendable, R: Codable & Sendable>(
+        for types: repeat (each A).Type, result: R.Type, kernel: @escaping Kernel<(repeat each A), R>
+    ) -> ChunkPipeline<(repeat each A), R> {
         let codec = core.configuration.codec
-        return ChunkPipeline(arguments: codec.packCoder(for: repeat (each A).self), results: codec.chunkCoder(for: R.self),
-                             kernel: Kernels.spread(body), codecName: codec.name)
+        return ChunkPipeline(arguments: codec.packCoder(for: repeat each types), results: codec.chunkCoder(for: R.self),
+                             kernel: kernel, codecName: codec.name)
     }
 }
 

@@ -20,7 +20,7 @@ import Foundation
 ///
 /// A pool that is released while running terminates itself (it does not wait for its threads).
 public final class Pool: Sendable {
-    let core: PoolCore
+    @usableFromInline let core: PoolCore
 
     /// Starts a pool.
     ///

@@ -1,10 +1,11 @@
 import Dispatch
 
 /// A pool's settings, fixed at `Pool.init`.
+@usableFromInline
 struct PoolConfiguration: Sendable {
     let workers: Int
     let maxTasksPerWorker: Int?
-    let codec: TaskCodec
+    @usableFromInline let codec: TaskCodec
     let chunking: ChunkingStrategy
     let maxQueuedChunks: Int?
     let initializer: (@Sendable () throws -> Void)?
@@ -22,21 +23,22 @@ struct PoolCounters {
 /// Everything a pool's threads share. `Pool` is the user's handle on it: when the last handle goes
 /// away the core is terminated, while worker threads and queued jobs keep the core itself alive
 /// until they are done with it.
+@usableFromInline
 final class PoolCore: @unchecked Sendable {  // `machine`, `workers` and `exitedThreads` are guarded by `mutex`; the rest is immutable or guards itself
-    let configuration: PoolConfiguration
+    @usableFromInline let configuration: PoolConfiguration
     /// The task channel (CPython's `_inqueue`): jobs whose next chunk is ready to be cut.
     let tasks = Channel<any Job>.unbounded()
     /// Where callbacks run, one at a time (CPython's result-handler thread).
-    let callbackQueue: DispatchQueue
-    let counters = LockedBox(PoolCounters())
-    let gate: SubmissionGate?
+    @usableFromInline let callbackQueue: DispatchQueue
+    let counters = LockedBox.make(PoolCounters())
+    @usableFromInline let gate: SubmissionGate?
 
-    private let mutex = PThreadMutex()
-    private let workersChanged = PThreadCondition()
-    private var machine = PoolStateMachine()
-    private var workers: [Int: WorkerContext] = [:]
+    private let mutex = PThreadMutex.make()
+    private let workersChanged = PThreadCondition.make()
+    @exclusivity(unchecked) private var machine = PoolStateMachine()
+    @exclusivity(unchecked) private var workers: [Int: WorkerContext] = [:]
     /// Kernel ids of exited workers, which `join()` confirms have left the process.
-    private var exitedThreads: [Int32] = []
+    @exclusivity(unchecked) private var exitedThreads: [Int32] = []
 
     private static let callbackQueueKey = DispatchSpecificKey<ObjectIdentifier>()
 
@@ -66,6 +68,7 @@ final class PoolCore: @unchecked Sendable {  // `machine`, `workers` and `exited
     /// Puts `job` in the cache and its first chunk on the channel.
     ///
     /// - Throws: `.notRunning` after `close()`/`terminate()`, `.broken` after an initializer failed.
+    @usableFromInline
     func submit(_ job: any Job, items: Int) throws {
         let action = mutex.withLock { machine.transition(.submit(job, items: items)) }
         switch action {
@@ -79,6 +82,7 @@ final class PoolCore: @unchecked Sendable {  // `machine`, `workers` and `exited
     }
 
     /// Throws what a submission would now: `.notRunning` or `.broken`.
+    @usableFromInline
     func checkAcceptingWork() throws {
         switch phase {
         case .running: return
@@ -98,6 +102,7 @@ final class PoolCore: @unchecked Sendable {  // `machine`, `workers` and `exited
         counters.withLockedValue { $0.itemsSubmittedLazily += items }
     }
 
+    @usableFromInline
     func countCancelled(_ items: Int) {
         guard items > 0 else { return }
         counters.withLockedValue { $0.itemsCancelled += items }
@@ -107,25 +112,29 @@ final class PoolCore: @unchecked Sendable {  // `machine`, `workers` and `exited
     /// on the callback queue, makes the result ready and removes the job from the cache (CPython's
     /// `_set`: callback, then event, then `del cache[job]`). Without callbacks, the caller's
     /// thread makes the result ready at once. Returns whether `outcome` was the one delivered.
+    /// `job` is nil for a result that never entered the cache (an empty map, an argument that
+    /// could not be encoded).
+    @inlinable
     @discardableResult
-    func deliver<Value>(_ outcome: Result<Value, any Error>, to result: AsyncResult<Value>, callbacks: Callbacks<Value>, jobID: Int) -> Bool {
+    func deliver<Value>(_ outcome: Result<Value, any Error>, to result: AsyncResult<Value>, callbacks: Callbacks<Value>, job: (any Job)?) -> Bool {
         guard result.settle(outcome) else { return false }
         if callbacks.isEmpty {
             result.publish()
-            finished(jobID: jobID)
+            if let job { finished(job) }
         } else {
             callbackQueue.async {
                 callbacks.run(outcome)
                 result.publish()
-                self.finished(jobID: jobID)
+                if let job { self.finished(job) }
             }
         }
         return true
     }
 
     /// The job left the cache.
-    func finished(jobID: Int) {
-        let action = mutex.withLock { machine.transition(.jobFinished(id: jobID)) }
+    @usableFromInline
+    func finished(_ job: any Job) {
+        let action = mutex.withLock { machine.transition(.jobFinished(job)) }
         perform(action)
     }
 
@@ -227,7 +236,7 @@ final class PoolCore: @unchecked Sendable {  // `machine`, `workers` and `exited
     /// A consistent-enough snapshot: each counter is read under its own lock.
     func snapshot() -> PoolStatistics {
         let (liveWorkers, cachedJobs, submitted, restarts, pool) = mutex.withLock {
-            (Array(workers.values), Array(machine.jobs.values), machine.itemsSubmitted, machine.workerRestarts,
+            (Array(workers.values), machine.cache.jobs, machine.itemsSubmitted, machine.workerRestarts,
              counters.withLockedValue { $0 })
         }
         var statistics = PoolStatistics()

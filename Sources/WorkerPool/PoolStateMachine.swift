@@ -22,7 +22,7 @@ struct PoolStateMachine {
         /// A job asks to enter the cache. `items` counts what it brings (statistics).
         case submit(Job, items: Int)
         /// A job delivered its last result (or was cancelled) and leaves the cache.
-        case jobFinished(id: Int)
+        case jobFinished(any Job)
         case close
         case terminate
         case initializerFailed(reason: String)
@@ -48,7 +48,7 @@ struct PoolStateMachine {
     }
 
     private(set) var phase: Phase = .running
-    private(set) var jobs: [Int: Job] = [:]
+    private(set) var cache = JobCache()
     /// Workers that were started and have not yet exited.
     private(set) var liveWorkers: Set<Int> = []
     private(set) var channelClosed = false
@@ -72,7 +72,7 @@ struct PoolStateMachine {
         case .submit(let job, let items):
             switch phase {
             case .running:
-                jobs[job.id] = job
+                cache.insert(job)
                 itemsSubmitted += items
                 return .accepted
             case .closed, .terminated:
@@ -81,9 +81,9 @@ struct PoolStateMachine {
                 return .rejected(.broken(reason))
             }
 
-        case .jobFinished(let id):
-            jobs[id] = nil
-            if phase == .closed && jobs.isEmpty && !channelClosed {
+        case .jobFinished(let job):
+            cache.remove(job)
+            if phase == .closed && cache.isEmpty && !channelClosed {
                 channelClosed = true
                 return .closeChannel
             }
@@ -92,20 +92,18 @@ struct PoolStateMachine {
         case .close:
             guard phase == .running else { return .none }
             phase = .closed
-            if jobs.isEmpty {
+            if cache.isEmpty {
                 channelClosed = true
                 return .closeChannel
             }
-            return .stopReading(Array(jobs.values))
+            return .stopReading(cache.jobs)
 
         case .terminate:
             switch phase {
             case .running, .closed:
                 phase = .terminated
                 channelClosed = true
-                let failing = Array(jobs.values)
-                jobs = [:]
-                return .abort(failing, .terminated)
+                return .abort(cache.removeAll(), .terminated)
             case .broken:
                 phase = .terminated
                 return .none
@@ -118,9 +116,7 @@ struct PoolStateMachine {
             case .running, .closed:
                 phase = .broken(reason)
                 channelClosed = true
-                let failing = Array(jobs.values)
-                jobs = [:]
-                return .abort(failing, .broken(reason))
+                return .abort(cache.removeAll(), .broken(reason))
             case .terminated, .broken:
                 return .none
             }
@@ -141,14 +137,49 @@ struct PoolStateMachine {
     var isJoinable: Bool { isStopped && liveWorkers.isEmpty }
 }
 
+/// The job cache (CPython's `_cache`): every job from submission until its result is delivered.
+/// An array in which each job records its own index, so that adding and removing are O(1) with no
+/// hashing: a dictionary keyed by job id cost more than the rest of a small task's bookkeeping.
+struct JobCache {
+    private(set) var jobs: [any Job] = []
+
+    var isEmpty: Bool { jobs.isEmpty }
+    var count: Int { jobs.count }
+
+    mutating func insert(_ job: any Job) {
+        job.cacheSlot = jobs.count
+        jobs.append(job)
+    }
+
+    /// Removes `job` if it is in the cache (removing twice, or after `removeAll`, does nothing).
+    mutating func remove(_ job: any Job) {
+        let slot = job.cacheSlot
+        guard slot >= 0, slot < jobs.count, jobs[slot] === job else { return }
+        let last = jobs.removeLast()
+        if last !== job {
+            jobs[slot] = last
+            last.cacheSlot = slot
+        }
+        job.cacheSlot = -1
+    }
+
+    mutating func removeAll() -> [any Job] {
+        for job in jobs { job.cacheSlot = -1 }
+        defer { jobs = [] }
+        return jobs
+    }
+}
+
 /// Process-wide counters for job and worker ids (Python's `job_counter`): ids never repeat within
 /// a process, across pools.
+@usableFromInline
 enum JobIDs {
-    private static let counter = LockedBox(0)
+    private static let counter = LockedBox.make(0)
+    @usableFromInline
     static func next() -> Int { counter.withLockedValue { $0 += 1; return $0 } }
 }
 
 enum WorkerIDs {
-    private static let counter = LockedBox(0)
+    private static let counter = LockedBox.make(0)
     static func next() -> Int { counter.withLockedValue { $0 += 1; return $0 } }
 }

@@ -5,14 +5,15 @@
 /// A submission is admitted as soon as fewer than `limit` chunks are queued, whatever its own size,
 /// so a job larger than the limit still runs (alone). Blocking submitters wait on a condition;
 /// async ones suspend, in arrival order, and are resumed by whichever thread frees room.
+@usableFromInline
 final class SubmissionGate: @unchecked Sendable {  // `queued`, `closed` and `waiters` are guarded by `mutex`
     let limit: Int
-    private let mutex = PThreadMutex()
-    private let roomAvailable = PThreadCondition()
-    private var queued = 0
-    private var closed = false
-    private var waiters: [(id: Int, chunks: Int, continuation: UnsafeContinuation<Void, any Error>)] = []
-    private var nextWaiterID = 0
+    private let mutex = PThreadMutex.make()
+    private let roomAvailable = PThreadCondition.make()
+    @exclusivity(unchecked) private var queued = 0
+    @exclusivity(unchecked) private var closed = false
+    @exclusivity(unchecked) private var waiters: [(id: Int, chunks: Int, continuation: UnsafeContinuation<Void, any Error>)] = []
+    @exclusivity(unchecked) private var nextWaiterID = 0
 
     init(limit: Int) {
         self.limit = limit
@@ -38,6 +39,7 @@ final class SubmissionGate: @unchecked Sendable {  // `queued`, `closed` and `wa
     ///
     /// - Throws: `.notRunning` if the pool closes first; `CancellationError` if the task is cancelled
     ///   while it waits.
+    @usableFromInline
     func acquire(_ chunks: Int) async throws {
         let id = mutex.withLock { () -> Int in nextWaiterID += 1; return nextWaiterID }
         try await withTaskCancellationHandler {
@@ -64,6 +66,7 @@ final class SubmissionGate: @unchecked Sendable {  // `queued`, `closed` and `wa
     }
 
     /// Frees room for `chunks` chunks (they were started, skipped or dropped).
+    @usableFromInline
     func release(_ chunks: Int) {
         guard chunks > 0 else { return }
         var admitted: [UnsafeContinuation<Void, any Error>] = []

@@ -20,12 +20,13 @@ struct WorkerCounters {
 
 /// One worker thread: its id, its pool, what it is running. Reachable from a body through a
 /// thread-local (`Pool.currentWorkerID`, `Pool.isCurrentTaskCancelled`).
+@usableFromInline
 final class WorkerContext: @unchecked Sendable {  // `counters` is guarded by its LockedBox; `currentJob` is only touched by the worker's own thread
     let id: Int
     let core: PoolCore
-    let counters = LockedBox(WorkerCounters())
+    let counters = LockedBox.make(WorkerCounters())
     /// The job whose chunk this thread is running; only this thread reads or writes it.
-    var currentJob: (any Job)?
+    @exclusivity(unchecked) var currentJob: (any Job)?
 
     init(id: Int, core: PoolCore) {
         self.id = id
@@ -33,12 +34,14 @@ final class WorkerContext: @unchecked Sendable {  // `counters` is guarded by it
     }
 
     /// Marks the start of a chunk of `job` (for `isCurrentTaskCancelled` and `workersBusy`).
+    @usableFromInline
     func begin(_ job: any Job) {
         currentJob = job
         counters.withLockedValue { $0.busy = true }
     }
 
     /// Marks the end of a chunk and counts its items.
+    @usableFromInline
     func end(completed: Int, failed: Int, cancelled: Int) {
         currentJob = nil
         counters.withLockedValue {

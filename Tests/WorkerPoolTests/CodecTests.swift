@@ -156,7 +156,7 @@ extension SeededGenerator {
 
     /// Whether to keep to values that JSON round-trips: no infinities (JSONEncoder refuses them),
     /// no relative URLs (JSONEncoder writes a URL as its absolute string).
-    static let jsonSafe = LockedBox(false)
+    static let jsonSafe = LockedBox.make(false)
 
     mutating func double() -> Double {
         let specials: [Double] = SeededGenerator.jsonSafe.withLockedValue { $0 }

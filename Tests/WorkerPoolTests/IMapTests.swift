@@ -195,12 +195,14 @@ final class IMapTests: XCTestCase {
     func testAsyncSequence() async throws {
         try await withPool(workers: 2) { pool in
             var values: [Int] = []
-            for try await value in try pool.imap(Array(0..<500), chunksize: 7) { $0 - 1 } {
+            let results = try pool.imap(Array(0..<500), chunksize: 7) { $0 - 1 }
+            for try await value in results {
                 values.append(value)
             }
             XCTAssertEqual(values, (0..<500).map { $0 - 1 })
             var count = 0
-            for try await _ in try pool.imapUnordered(0..<100) { $0 } { count += 1 }
+            let unordered = try pool.imapUnordered(0..<100) { $0 }
+            for try await _ in unordered { count += 1 }
             XCTAssertEqual(count, 100)
         }
     }

@@ -9,7 +9,7 @@ enum TestError: Error, Equatable {
 
 /// A thread-safe counter for "computed exactly once" checks.
 final class Counter: @unchecked Sendable {  // `value` is guarded by `box`
-    private let box = LockedBox(0)
+    private let box = LockedBox.make(0)
     @discardableResult
     func increment(by amount: Int = 1) -> Int { box.withLockedValue { $0 += amount; return $0 } }
     var value: Int { box.withLockedValue { $0 } }
@@ -17,14 +17,14 @@ final class Counter: @unchecked Sendable {  // `value` is guarded by `box`
 
 /// Records values from many threads.
 final class Recorder<Value: Sendable>: @unchecked Sendable {  // `values` is guarded by `box`
-    private let box = LockedBox([Value]())
+    private let box = LockedBox.make([Value]())
     func append(_ value: Value) { box.withLockedValue { $0.append(value) } }
     var values: [Value] { box.withLockedValue { $0 } }
 }
 
 /// Counts how many callers are inside at once and remembers the highest count.
 final class ConcurrencyProbe: @unchecked Sendable {  // state guarded by `box`
-    private let box = LockedBox((now: 0, peak: 0))
+    private let box = LockedBox.make((now: 0, peak: 0))
     func enter() { box.withLockedValue { $0.now += 1; $0.peak = max($0.peak, $0.now) } }
     func leave() { box.withLockedValue { $0.now -= 1 } }
     var peak: Int { box.withLockedValue { $0.peak } }

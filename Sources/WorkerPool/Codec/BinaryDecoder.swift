@@ -25,16 +25,18 @@ public struct BinaryDecoder: Sendable {
 
     /// Decodes one chunk written by `BinaryEncoder.encodeChunk` into `count` values at `destination`.
     /// On throw, nothing is left initialized.
+    @usableFromInline
     static func decodeChunk<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer, count: Int, into destination: UnsafeMutablePointer<T>) throws {
-        let decoding = BinaryDecoding(buffer: buffer, userInfo: [:])
-        var reader = decoding.reader()
         if let element = BulkElement.ofElement(T.self) {
+            var reader = RawReader(base: UnsafeRawPointer(buffer.base), end: buffer.count)
             let stored = try reader.readCount(minimumSize: element.stride)
             try checkChunkCount(stored, count)
             try reader.readBulk(into: UnsafeMutableRawPointer(destination), count: count, element: element)
-            try decoding.expectEnd(reader)
+            guard reader.isAtEnd else { throw RawReader.corrupted("\(reader.remaining) bytes left over after the chunk") }
             return
         }
+        let decoding = BinaryDecoding(buffer: buffer, userInfo: [:])
+        var reader = decoding.reader()
         let stored = try reader.readCount()
         try checkChunkCount(stored, count)
         let kind = BinaryKind.of(T.self)
@@ -87,9 +89,7 @@ final class BinaryDecoding {
 
     init(buffer: ByteBuffer, userInfo: [CodingUserInfoKey: any Sendable]) {
         self.buffer = buffer
-        var info: [CodingUserInfoKey: Any] = [:]
-        for (key, value) in userInfo { info[key] = value }
-        self.userInfo = info
+        self.userInfo = userInfo.isEmpty ? [:] : userInfo.mapValues { $0 as Any }
     }
 
     func reader() -> RawReader { RawReader(base: UnsafeRawPointer(buffer.base), end: buffer.count) }

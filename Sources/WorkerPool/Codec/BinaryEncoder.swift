@@ -26,6 +26,7 @@ public struct BinaryEncoder: Sendable {
 
     /// Encodes one chunk of values: a count, then each value; a chunk of fixed-width numbers is the
     /// count and one bulk copy.
+    @usableFromInline
     static func encodeChunk<T: Encodable>(_ values: UnsafeBufferPointer<T>) throws -> ByteBuffer {
         if let element = BulkElement.ofElement(T.self) {
             var writer = RawWriter(capacity: 16 + values.count * element.stride)
@@ -135,9 +136,7 @@ final class BinaryEncoding {
     }
 
     init(userInfo: [CodingUserInfoKey: any Sendable]) {
-        var info: [CodingUserInfoKey: Any] = [:]
-        for (key, value) in userInfo { info[key] = value }
-        self.userInfo = info
+        self.userInfo = userInfo.isEmpty ? [:] : userInfo.mapValues { $0 as Any }
     }
 
     func finish() throws {

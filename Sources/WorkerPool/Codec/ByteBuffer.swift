@@ -1,6 +1,7 @@
 import Foundation
 
 /// An immutable run of bytes that one chunk's encoding produced. Owns its memory.
+@usableFromInline
 final class ByteBuffer: @unchecked Sendable {  // immutable after init; the bytes are never written again
     let base: UnsafeMutableRawPointer
     let count: Int

@@ -1,6 +1,7 @@
 import Foundation
 
 /// The bytes a codec produced for one chunk.
+@usableFromInline
 enum EncodedChunk: Sendable {
     case data(Data)
     case bytes(ByteBuffer)
@@ -15,15 +16,25 @@ enum EncodedChunk: Sendable {
 
 /// How one chunk of values of type `T` crosses a codec: built once per job from the pool's
 /// `TaskCodec`, then called once per chunk and direction by whichever thread moves the chunk.
+@usableFromInline
 struct ChunkCoder<T>: Sendable {
     /// Encodes the chunk's values into one buffer.
-    let encode: @Sendable (UnsafeBufferPointer<T>) throws -> EncodedChunk
+    @usableFromInline let encode: @Sendable (UnsafeBufferPointer<T>) throws -> EncodedChunk
     /// Initializes `count` values at the destination from the bytes; on throw it has initialized none.
-    let decode: @Sendable (EncodedChunk, _ count: Int, _ destination: UnsafeMutablePointer<T>) throws -> Void
+    @usableFromInline let decode: @Sendable (EncodedChunk, _ count: Int, _ destination: UnsafeMutablePointer<T>) throws -> Void
+
+    @inlinable
+    init(encode: @escaping @Sendable (UnsafeBufferPointer<T>) throws -> EncodedChunk,
+         decode: @escaping @Sendable (EncodedChunk, _ count: Int, _ destination: UnsafeMutablePointer<T>) throws -> Void) {
+        self.encode = encode
+        self.decode = decode
+    }
 }
 
 extension TaskCodec {
     /// The coder for chunks of `T`, or `nil` for `.passthrough` (values cross in memory).
+    /// Inlinable so its closures are made for the caller's concrete type.
+    @inlinable
     func chunkCoder<T: Codable & Sendable>(for type: T.Type) -> ChunkCoder<T>? {
         switch kind {
         case .passthrough:
@@ -92,14 +103,16 @@ extension TaskCodec {
     }
 }
 
-private func checkCount(_ stored: Int, expected: Int) throws {
+@usableFromInline
+func checkCount(_ stored: Int, expected: Int) throws {
     guard stored == expected else {
         throw DecodingError.dataCorrupted(.init(
             codingPath: [], debugDescription: "chunk holds \(stored) values, expected \(expected)"))
     }
 }
 
-private func initialize<T>(_ destination: UnsafeMutablePointer<T>, count: Int, from values: [T]) throws {
+@usableFromInline
+func initialize<T>(_ destination: UnsafeMutablePointer<T>, count: Int, from values: [T]) throws {
     try checkCount(values.count, expected: count)
     values.withUnsafeBufferPointer { buffer in
         if let base = buffer.baseAddress { destination.initialize(from: base, count: count) }
@@ -107,14 +120,16 @@ private func initialize<T>(_ destination: UnsafeMutablePointer<T>, count: Int, f
 }
 
 extension EncodedChunk {
-    fileprivate var data: Data {
+    @usableFromInline
+    var data: Data {
         switch self {
         case .data(let data): return data
         case .bytes(let buffer): return buffer.withUnsafeBytes { Data($0) }
         }
     }
 
-    fileprivate var byteBuffer: ByteBuffer {
+    @usableFromInline
+    var byteBuffer: ByteBuffer {
         switch self {
         case .bytes(let buffer): return buffer
         case .data(let data): return ByteBuffer(copying: data)

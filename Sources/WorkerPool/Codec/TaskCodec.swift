@@ -12,13 +12,14 @@ import Foundation
 /// - `.passthrough`: values cross in memory; nothing is encoded.
 /// - `.custom(_:)`: any `TaskCoder`, such as one built on `PropertyListEncoder`.
 public struct TaskCodec: Sendable, CustomStringConvertible {
+    @usableFromInline
     enum Kind: Sendable {
         case binary
         case passthrough
         case coder(any TaskCoder)
     }
 
-    let kind: Kind
+    @usableFromInline let kind: Kind
 
     /// The default: WorkerPool's binary `Codable` encoding, written for speed.
     public static let binary = TaskCodec(kind: .binary)

@@ -4,6 +4,7 @@
 /// Unlike a map, a failed item does not stop the job: its error takes its position in the stream.
 final class IMapJob<T, R: Sendable>: Job, IMapFeedback, @unchecked Sendable {  // `state` guards itself; `source` and `sizer` belong to the feed token's holder (handed over through the task channel)
     let id = JobIDs.next()
+    @exclusivity(unchecked) var cacheSlot = -1
     private let core: PoolCore
     private let pipeline: ChunkPipeline<T, R>
     /// Weak: a consumer that lets go of its iterator cancels the job (the iterator's deinit).
@@ -11,7 +12,7 @@ final class IMapJob<T, R: Sendable>: Job, IMapFeedback, @unchecked Sendable {  /
 
     // The feed token holder's state.
     private let source: any ItemSource<T>
-    private var sizer: any ChunkSizer
+    @exclusivity(unchecked) private var sizer: any ChunkSizer
 
     private struct State {
         var feed: FeedStateMachine
@@ -29,7 +30,7 @@ final class IMapJob<T, R: Sendable>: Job, IMapFeedback, @unchecked Sendable {  /
         self.sizer = sizer
         self.pipeline = pipeline
         self.consumer = consumer
-        state = LockedBox(State(feed: FeedStateMachine(window: window)))
+        state = LockedBox.make(State(feed: FeedStateMachine(window: window)))
     }
 
     var isCancelled: Bool { state.withLockedValue { $0.failed } }
@@ -105,7 +106,7 @@ final class IMapJob<T, R: Sendable>: Job, IMapFeedback, @unchecked Sendable {  /
         let (chunks, failed) = state.withLockedValue { ($0.feed.chunksCut, $0.failed) }
         if !failed { consumer?.setTotal(chunks) }
         consumer?.detachJob()
-        core.finished(jobID: id)
+        core.finished(self)
     }
 
     // MARK: Consumer side
@@ -135,7 +136,7 @@ final class IMapJob<T, R: Sendable>: Job, IMapFeedback, @unchecked Sendable {  /
         guard first else { return }
         consumer?.fail(error)
         // The cache entry goes now; chunks still running finish unseen.
-        core.finished(jobID: id)
+        core.finished(self)
         if retired { finishIfDone() }
     }
 }

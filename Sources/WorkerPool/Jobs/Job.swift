@@ -6,9 +6,13 @@
 /// chunk after it while this one runs), then runs its chunk. Cutting when a worker asks is what lets
 /// a chunking strategy use what was measured so far, and it spreads the workers over every queued
 /// job round-robin instead of running one job's chunks to the end before the next job's first.
+@usableFromInline
 protocol Job: AnyObject, Sendable {
     /// The process-wide job id (Python's `job_counter`).
     var id: Int { get }
+    /// The job's place in the pool's job cache, -1 when it is not there. Only the pool's state
+    /// machine touches it, under the pool's mutex.
+    var cacheSlot: Int { get set }
     /// Called on a worker thread that took the job from the channel: cut one chunk, re-queue the
     /// job if more remain, run the chunk and deliver its results. Returns whether a chunk ran
     /// (a chunk is one task for `maxTasksPerWorker`).
@@ -25,14 +29,21 @@ protocol Job: AnyObject, Sendable {
 }
 
 /// A job's optional callbacks (Python's `callback` and `error_callback`).
+@usableFromInline
 struct Callbacks<Value: Sendable>: Sendable {
-    let onSuccess: (@Sendable (Value) -> Void)?
-    let onFailure: (@Sendable (any Error) -> Void)?
+    @usableFromInline let onSuccess: (@Sendable (Value) -> Void)?
+    @usableFromInline let onFailure: (@Sendable (any Error) -> Void)?
 
-    static var none: Callbacks { Callbacks(onSuccess: nil, onFailure: nil) }
+    @inlinable
+    init(onSuccess: (@Sendable (Value) -> Void)?, onFailure: (@Sendable (any Error) -> Void)?) {
+        self.onSuccess = onSuccess
+        self.onFailure = onFailure
+    }
 
+    @inlinable
     var isEmpty: Bool { onSuccess == nil && onFailure == nil }
 
+    @inlinable
     func run(_ outcome: Result<Value, any Error>) {
         switch outcome {
         case .success(let value): onSuccess?(value)
@@ -41,78 +52,34 @@ struct Callbacks<Value: Sendable>: Sendable {
     }
 }
 
-/// A body's failure at one position of a chunk.
-struct ItemFailure: @unchecked Sendable {  // immutable; the error crosses threads as CPython's exceptions cross processes
-    let index: Int
-    let error: any Error
-}
-
-/// Runs a body over one chunk of arguments. Results of the items that succeed are written
-/// compactly from `out`, in input order; each failure is appended to `failures` with its position.
-/// With `stopAtFirstError` (map, starmap: CPython's `mapstar` stops at the first exception) the
-/// loop ends at the first failure. Returns the number of results written.
-typealias Kernel<T, R> = @Sendable (
-    _ arguments: UnsafeBufferPointer<T>,
-    _ out: UnsafeMutablePointer<R>,
-    _ stopAtFirstError: Bool,
-    _ failures: inout [ItemFailure]
-) -> Int
-
-enum Kernels {
-    /// The kernel of `apply`, `map` and `imap`: one argument per item.
-    static func unary<T, R>(_ body: @escaping @Sendable (T) throws -> R) -> Kernel<T, R> {
-        return { arguments, out, stopAtFirstError, failures in
-            var produced = 0
-            for index in 0..<arguments.count {
-                do {
-                    (out + produced).initialize(to: try body(arguments[index]))
-                    produced += 1
-                } catch {
-                    failures.append(ItemFailure(index: index, error: error))
-                    if stopAtFirstError { break }
-                }
-            }
-            return produced
-        }
-    }
-
-    /// The kernel of `starmap`: each item is a tuple spread over the body's parameters.
-    static func spread<each A, R>(_ body: @escaping @Sendable (repeat each A) throws -> R) -> Kernel<(repeat each A), R> {
-        return { arguments, out, stopAtFirstError, failures in
-            var produced = 0
-            for index in 0..<arguments.count {
-                do {
-                    // Binding the tuple first: spreading `arguments[index]` directly crashes Swift 6.3.
-                    let row = arguments[index]
-                    (out + produced).initialize(to: try body(repeat each row))
-                    produced += 1
-                } catch {
-                    failures.append(ItemFailure(index: index, error: error))
-                    if stopAtFirstError { break }
-                }
-            }
-            return produced
-        }
-    }
-}
-
 /// What one chunk became: `produced` results written compactly at the destination (input order,
 /// skipping failed positions), the failures by position, and how many items never ran.
+@usableFromInline
 struct ChunkOutcome {
-    var produced: Int
-    var failures: [ItemFailure]
-    let count: Int
+    @usableFromInline var produced: Int
+    @usableFromInline var failures: [ItemFailure]
+    @usableFromInline let count: Int
+
+    @inlinable
+    init(produced: Int, failures: [ItemFailure], count: Int) {
+        self.produced = produced
+        self.failures = failures
+        self.count = count
+    }
 
     /// Items that never ran (after a failure in stop-at-first-error mode).
+    @inlinable
     var skipped: Int { count - produced - failures.count }
 }
 
 /// A chunk's arguments on their way to a worker: values to be encoded now (a chunk cut from the
 /// input), or bytes encoded when the task was queued (`apply`).
+@usableFromInline
 enum ChunkInput<T> {
     case values(UnsafeBufferPointer<T>)
     case encoded(EncodedChunk, count: Int)
 
+    @inlinable
     var count: Int {
         switch self {
         case .values(let values): return values.count
@@ -123,11 +90,20 @@ enum ChunkInput<T> {
 
 /// The path of one chunk through a worker: arguments cross the codec, the kernel runs, results
 /// cross the codec into their destination. Built once per job.
+@usableFromInline
 struct ChunkPipeline<T, R>: Sendable {
-    let arguments: ChunkCoder<T>?
-    let results: ChunkCoder<R>?
-    let kernel: Kernel<T, R>
-    let codecName: String
+    @usableFromInline let arguments: ChunkCoder<T>?
+    @usableFromInline let results: ChunkCoder<R>?
+    @usableFromInline let kernel: Kernel<T, R>
+    @usableFromInline let codecName: String
+
+    @inlinable
+    init(arguments: ChunkCoder<T>?, results: ChunkCoder<R>?, kernel: @escaping Kernel<T, R>, codecName: String) {
+        self.arguments = arguments
+        self.results = results
+        self.kernel = kernel
+        self.codecName = codecName
+    }
 
     /// Runs one chunk, writing results at `destination` (room for `input.count`).
     ///
@@ -135,6 +111,7 @@ struct ChunkPipeline<T, R>: Sendable {
     /// (imap) the chunk is then re-run item by item so only the items whose argument failed get
     /// `.encodingFailed`. A result that cannot cross likewise fails only its own item (the bodies
     /// never run twice).
+    @inlinable
     func run(_ input: ChunkInput<T>, stopAtFirstError: Bool, into destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
         let count = input.count
         guard count > 0 else { return ChunkOutcome(produced: 0, failures: [], count: 0) }
@@ -144,29 +121,38 @@ struct ChunkPipeline<T, R>: Sendable {
         case (.encoded, nil):
             preconditionFailure("encoded arguments without an argument codec")
         case (_, let coder?):
-            let decoded = UnsafeMutablePointer<T>.allocate(capacity: count)
-            defer { decoded.deallocate() }
-            do {
-                let bytes: EncodedChunk
-                switch input {
-                case .values(let values):
-                    do { bytes = try coder.encode(values) } catch { throw failure("encode", "argument", T.self, error) }
-                case .encoded(let encoded, _):
-                    bytes = encoded
-                }
-                do { try coder.decode(bytes, count, decoded) } catch { throw failure("decode", "argument", T.self, error) }
-            } catch {
-                if !stopAtFirstError, count > 1, case .values(let values) = input {
-                    return runItemByItem(values, into: destination)
-                }
-                return ChunkOutcome(produced: 0, failures: [ItemFailure(index: 0, error: error)], count: count)
+            return withUnsafeTemporaryAllocation(of: T.self, capacity: count) { buffer in
+                runDecoded(input, coder, into: buffer.baseAddress!, stopAtFirstError: stopAtFirstError, destination: destination)
             }
-            defer { decoded.deinitialize(count: count) }
-            return runBodies(UnsafeBufferPointer(start: decoded, count: count), stopAtFirstError: stopAtFirstError, into: destination)
         }
     }
 
-    private func runItemByItem(_ values: UnsafeBufferPointer<T>, into destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
+    /// `run` once the arguments need a codec: `decoded` is scratch room for `input.count` values.
+    @inlinable
+    func runDecoded(_ input: ChunkInput<T>, _ coder: ChunkCoder<T>, into decoded: UnsafeMutablePointer<T>,
+                    stopAtFirstError: Bool, destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
+        let count = input.count
+        do {
+            let bytes: EncodedChunk
+            switch input {
+            case .values(let values):
+                do { bytes = try coder.encode(values) } catch { throw failure("encode", "argument", T.self, error) }
+            case .encoded(let encoded, _):
+                bytes = encoded
+            }
+            do { try coder.decode(bytes, count, decoded) } catch { throw failure("decode", "argument", T.self, error) }
+        } catch {
+            if !stopAtFirstError, count > 1, case .values(let values) = input {
+                return runItemByItem(values, into: destination)
+            }
+            return ChunkOutcome(produced: 0, failures: [ItemFailure(index: 0, error: error)], count: count)
+        }
+        defer { decoded.deinitialize(count: count) }
+        return runBodies(UnsafeBufferPointer(start: decoded, count: count), stopAtFirstError: stopAtFirstError, into: destination)
+    }
+
+    @inlinable
+    func runItemByItem(_ values: UnsafeBufferPointer<T>, into destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
         var outcome = ChunkOutcome(produced: 0, failures: [], count: values.count)
         for index in 0..<values.count {
             let single = UnsafeBufferPointer(rebasing: values[index..<index + 1])
@@ -177,15 +163,25 @@ struct ChunkPipeline<T, R>: Sendable {
         return outcome
     }
 
-    private func runBodies(_ arguments: UnsafeBufferPointer<T>, stopAtFirstError: Bool, into destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
+    @inlinable
+    func runBodies(_ arguments: UnsafeBufferPointer<T>, stopAtFirstError: Bool, into destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
         let count = arguments.count
         var failures: [ItemFailure] = []
         guard let coder = results else {
             let produced = kernel(arguments, destination, stopAtFirstError, &failures)
             return ChunkOutcome(produced: produced, failures: failures, count: count)
         }
-        let raw = UnsafeMutablePointer<R>.allocate(capacity: count)
-        defer { raw.deallocate() }
+        return withUnsafeTemporaryAllocation(of: R.self, capacity: count) { buffer in
+            runBodies(arguments, coder, raw: buffer.baseAddress!, failures: failures, stopAtFirstError: stopAtFirstError, into: destination)
+        }
+    }
+
+    /// `runBodies` once the results need a codec: `raw` is scratch room for the bodies' results.
+    @inlinable
+    func runBodies(_ arguments: UnsafeBufferPointer<T>, _ coder: ChunkCoder<R>, raw: UnsafeMutablePointer<R>, failures: [ItemFailure],
+                   stopAtFirstError: Bool, into destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
+        let count = arguments.count
+        var failures = failures
         let produced = kernel(arguments, raw, stopAtFirstError, &failures)
         defer { raw.deinitialize(count: produced) }
         do {
@@ -214,19 +210,22 @@ struct ChunkPipeline<T, R>: Sendable {
         return outcome
     }
 
-    private func crossResults(_ coder: ChunkCoder<R>, _ values: UnsafeBufferPointer<R>, into destination: UnsafeMutablePointer<R>) throws {
+    @inlinable
+    func crossResults(_ coder: ChunkCoder<R>, _ values: UnsafeBufferPointer<R>, into destination: UnsafeMutablePointer<R>) throws {
         guard values.count > 0 else { return }
         let bytes: EncodedChunk
         do { bytes = try coder.encode(values) } catch { throw failure("encode", "result", R.self, error) }
         do { try coder.decode(bytes, values.count, destination) } catch { throw failure("decode", "result", R.self, error) }
     }
 
-    private func failure(_ step: String, _ side: String, _ type: Any.Type, _ error: any Error) -> PoolError {
+    @inlinable
+    func failure(_ step: String, _ side: String, _ type: Any.Type, _ error: any Error) -> PoolError {
         encodingFailure(step: step, side: side, type: type, error)
     }
 
     /// The `.encodingFailed` error for a value that could not cross the codec: it names the step
     /// (encode or decode), the side (argument or result), the type and the codec's own error.
+    @usableFromInline
     func encodingFailure(step: String, side: String, type: Any.Type, _ error: any Error) -> PoolError {
         .encodingFailed("could not \(step) the \(side) of type \(type) with the \(codecName) codec: \(error)")
     }

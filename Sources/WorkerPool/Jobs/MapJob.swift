@@ -7,6 +7,7 @@
 /// dropped).
 final class MapJob<T, R: Sendable>: Job, Cancellable, @unchecked Sendable {  // `state` guards itself; `source`, `sizer` and `nextStart` belong to the feed token's holder (handed over through the task channel)
     let id = JobIDs.next()
+    @exclusivity(unchecked) var cacheSlot = -1
     let result = MapResult<R>()
     private let core: PoolCore
     private let count: Int
@@ -17,8 +18,8 @@ final class MapJob<T, R: Sendable>: Job, Cancellable, @unchecked Sendable {  // 
 
     // The feed token holder's state.
     private let source: any ItemSource<T>
-    private var sizer: any ChunkSizer
-    private var nextStart = 0
+    @exclusivity(unchecked) private var sizer: any ChunkSizer
+    @exclusivity(unchecked) private var nextStart = 0
 
     private struct State {
         var feed = FeedStateMachine(window: nil)
@@ -32,7 +33,7 @@ final class MapJob<T, R: Sendable>: Job, Cancellable, @unchecked Sendable {  // 
         var admitted = 0
         var lastChunkSize = 1
     }
-    private let state = LockedBox(State())
+    private let state = LockedBox.make(State())
 
     init(core: PoolCore, count: Int, source: any ItemSource<T>, sizer: any ChunkSizer, pipeline: ChunkPipeline<T, R>, callbacks: Callbacks<[R]>) {
         self.core = core
@@ -153,7 +154,7 @@ final class MapJob<T, R: Sendable>: Job, Cancellable, @unchecked Sendable {  // 
             return (state.failure, resolved, [])
         }
         if let failure {
-            if !alreadyResolved { core.deliver(.failure(failure), to: result, callbacks: callbacks, jobID: id) }
+            if !alreadyResolved { core.deliver(.failure(failure), to: result, callbacks: callbacks, job: self) }
             return
         }
         precondition(filled.reduce(0) { $0 + $1.count } == count, "map finished with unfilled slots")
@@ -161,7 +162,7 @@ final class MapJob<T, R: Sendable>: Job, Cancellable, @unchecked Sendable {  // 
             if let base = buffer.baseAddress, count > 0 { base.moveInitialize(from: slots, count: count) }
             initialized = count
         }
-        core.deliver(.success(values), to: result, callbacks: callbacks, jobID: id)
+        core.deliver(.success(values), to: result, callbacks: callbacks, job: self)
     }
 
     // MARK: Cancellation and termination
@@ -187,6 +188,6 @@ final class MapJob<T, R: Sendable>: Job, Cancellable, @unchecked Sendable {  // 
         guard proceed else { return }
         core.countCancelled(uncut)
         core.gate?.release(release)
-        core.deliver(.failure(error), to: result, callbacks: callbacks, jobID: id)
+        core.deliver(.failure(error), to: result, callbacks: callbacks, job: self)
     }
 }

@@ -10,8 +10,9 @@ import Darwin
 ///
 /// Every timeout in WorkerPool is turned into a deadline once, at the start of the call, so a wait
 /// that wakes up spuriously keeps its original end.
+@usableFromInline
 struct Deadline: Comparable, Sendable {
-    let nanoseconds: UInt64
+    @usableFromInline let nanoseconds: UInt64
 
     static let distantFuture = Deadline(nanoseconds: .max)
 
@@ -54,6 +55,7 @@ struct Deadline: Comparable, Sendable {
         return ts
     }
 
+    @usableFromInline
     static func < (lhs: Deadline, rhs: Deadline) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 }
 

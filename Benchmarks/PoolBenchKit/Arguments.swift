@@ -1,0 +1,119 @@
+/// `pool-bench`'s command line, parsed by hand (no package dependencies).
+public struct BenchOptions: Equatable, Sendable {
+    public enum Command: String, CaseIterable, Sendable {
+        case tour, overhead, map, chunks, codec
+    }
+
+    public var command: Command = .tour
+    public var repeats: Int?
+    public var items: Int?
+    public var workers: Int?
+    public var codec: String?
+    public var shape: String?
+    public var csvPath: String?
+    public var svgPath: String?
+    public var json = false
+    public var tiny = false
+    public var python = true
+    public var help = false
+
+    public init() {}
+}
+
+/// A command line that `pool-bench` cannot run: printed with the usage, exit code 2.
+public struct UsageError: Error, Equatable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+public enum ArgumentParser {
+    public static let usage = """
+    usage: pool-bench [COMMAND] [OPTIONS]
+
+    Measures WorkerPool next to its peers (a serial loop, DispatchQueue, OperationQueue, TaskGroup,
+    a plain mutex+condition thread pool, CPython's multiprocessing.Pool and ThreadPool when python3
+    is on the PATH) in one run, and reports medians with min-max over repeats.
+
+    commands:
+      (none)     a short tour of everything below at small sizes (under a minute)
+      overhead   per-task overhead of applyAsync+get, apply round-trip latency p50/p99, the async path
+      map        map throughput per codec vs serial, concurrentPerform, TaskGroup, CPython; parallel efficiency
+      chunks     sweep of fixed chunk sizes (powers of two) and every chunking strategy on one workload shape
+      codec      round trip of Ints and records through binary, JSON, property lists and pickle
+
+    options:
+      --repeat N        repeats per measurement (default: 5; the tour uses 3)
+      --items N         items per run (command-specific default)
+      --workers W       pool workers (default: active processor count)
+      --codec NAME      binary | json | passthrough | plist | all (map: default all; chunks: default binary)
+      --shape NAME      cheap | uniform | ramp | heavy-tail | one-slow | all (chunks; default heavy-tail)
+      --csv FILE        also write every measurement as CSV
+      --svg FILE        also write a chart (chunks: time vs chunk size; others: per-item times)
+      --json            print JSON instead of the text table
+      --tiny            the smallest sizes (CI's smoke run)
+      --no-python       skip the CPython peers
+      -h, --help        this text
+    """
+
+    /// Parses `arguments` (without the program name).
+    ///
+    /// - Throws: `UsageError` for an unknown command or option, a missing or malformed value.
+    public static func parse(_ arguments: [String]) throws -> BenchOptions {
+        var options = BenchOptions()
+        var index = 0
+        var sawCommand = false
+
+        func value(for flag: String) throws -> String {
+            index += 1
+            guard index < arguments.count, !arguments[index].hasPrefix("--") else {
+                throw UsageError(message: "\(flag) needs a value")
+            }
+            return arguments[index]
+        }
+        func positive(_ flag: String) throws -> Int {
+            let text = try value(for: flag)
+            guard let number = Int(text), number >= 1 else {
+                throw UsageError(message: "\(flag) needs a whole number of at least 1, got \"\(text)\"")
+            }
+            return number
+        }
+        func oneOf(_ flag: String, _ choices: [String]) throws -> String {
+            let text = try value(for: flag)
+            guard choices.contains(text) else {
+                throw UsageError(message: "\(flag) must be one of \(choices.joined(separator: ", ")), got \"\(text)\"")
+            }
+            return text
+        }
+
+        while index < arguments.count {
+            let argument = arguments[index]
+            switch argument {
+            case "-h", "--help": options.help = true
+            case "--repeat": options.repeats = try positive(argument)
+            case "--items": options.items = try positive(argument)
+            case "--workers": options.workers = try positive(argument)
+            case "--codec": options.codec = try oneOf(argument, Codecs.names)
+            case "--shape": options.shape = try oneOf(argument, Shape.allCases.map(\.rawValue) + ["all"])
+            case "--csv": options.csvPath = try value(for: argument)
+            case "--svg": options.svgPath = try value(for: argument)
+            case "--json": options.json = true
+            case "--tiny": options.tiny = true
+            case "--no-python": options.python = false
+            default:
+                if argument.hasPrefix("-") {
+                    throw UsageError(message: "unknown option \(argument)")
+                }
+                guard !sawCommand, let command = BenchOptions.Command(rawValue: argument) else {
+                    throw UsageError(message: sawCommand ? "unexpected argument \(argument)" : "unknown command \(argument)")
+                }
+                options.command = command
+                sawCommand = true
+            }
+            index += 1
+        }
+        if let workers = options.workers, workers > 4096 {
+            throw UsageError(message: "--workers must be at most 4096, got \(workers)")
+        }
+        return options
+    }
+}

@@ -1,0 +1,179 @@
+import Dispatch
+import Foundation
+import WorkerPool
+
+/// `pool-bench overhead`: what one task costs the pool, next to the other ways to run it.
+struct OverheadBench {
+    let tasks: Int
+    let latencySamples: Int
+    let workers: Int
+    let repeats: Int
+    let python: PythonPeer?
+
+    func run(into report: Report) async throws {
+        let tasks = self.tasks
+        let body: @Sendable (Int) -> Int = opaque({ $0 &* 2 })
+        let section = "per-task overhead: \(tasks) trivial tasks (x*2), all submitted, then every result collected; \(workers) workers"
+
+        report.status("overhead: serial loop")
+        report.add(Measurement(section: section, peer: "serial loop (no threads)", items: tasks, timing: measure(repeats: repeats) {
+            var sum = 0
+            for i in 0..<tasks { sum &+= body(i) }
+            blackHole(sum)
+        }, isSerial: true))
+
+        for codec in [TaskCodec.passthrough, .binary] {
+            report.status("overhead: WorkerPool \(codec)")
+            let pool = try Pool(workers: workers, codec: codec)
+            report.add(Measurement(section: section, peer: "WorkerPool applyAsync+get (\(codec))", items: tasks, timing: try measure(repeats: repeats) {
+                var results: [AsyncResult<Int>] = []
+                results.reserveCapacity(tasks)
+                for i in 0..<tasks { results.append(try pool.applyAsync(i, body)) }
+                var sum = 0
+                for result in results { sum &+= try result.get() }
+                blackHole(sum)
+            }))
+            pool.close()
+            try await pool.joined()
+        }
+
+        report.status("overhead: plain thread pool")
+        let plain = PlainThreadPool(workers: workers)
+        report.add(Measurement(section: section, peer: "plain mutex+condition thread pool", items: tasks, timing: measure(repeats: repeats) {
+            var futures: [PlainThreadPool.Future<Int>] = []
+            futures.reserveCapacity(tasks)
+            for i in 0..<tasks { futures.append(plain.submit { body(i) }) }
+            var sum = 0
+            for future in futures { sum &+= future.get() }
+            blackHole(sum)
+        }, note: "one future (mutex+condition) per task"))
+        plain.shutdown()
+
+        report.status("overhead: DispatchQueue")
+        report.add(Measurement(section: section, peer: "DispatchQueue.global().async + group", items: tasks, timing: measure(repeats: repeats) {
+            let out = SharedBuffer(count: tasks, repeating: 0)
+            let group = DispatchGroup()
+            let queue = DispatchQueue.global()
+            for i in 0..<tasks { queue.async(group: group) { out.pointer[i] = body(i) } }
+            group.wait()
+            blackHole(out)
+        }))
+
+        report.status("overhead: OperationQueue")
+        report.add(Measurement(section: section, peer: "OperationQueue (maxConcurrent = workers)", items: tasks, timing: measure(repeats: repeats) {
+            let out = SharedBuffer(count: tasks, repeating: 0)
+            let queue = OperationQueue()
+            queue.maxConcurrentOperationCount = workers
+            for i in 0..<tasks { queue.addOperation { out.pointer[i] = body(i) } }
+            queue.waitUntilAllOperationsAreFinished()
+            blackHole(out)
+        }))
+
+        report.status("overhead: TaskGroup")
+        report.add(Measurement(section: section, peer: "TaskGroup addTask", items: tasks, timing: await measureAsync(repeats: repeats) {
+            let sum = await withTaskGroup(of: Int.self) { group in
+                for i in 0..<tasks { group.addTask { body(i) } }
+                return await group.reduce(0, &+)
+            }
+            blackHole(sum)
+        }))
+
+        report.addPython(python, section: section, ["overhead", "--tasks", "\(tasks)", "--workers", "\(workers)", "--repeat", "\(repeats)"])
+
+        try await latencies(into: report, body: body)
+    }
+
+    /// Round trips one at a time: p50 as the median, p99 in the note.
+    private func latencies(into report: Report, body: @escaping @Sendable (Int) -> Int) async throws {
+        let samples = latencySamples
+        let section = "round-trip latency: one task at a time, \(samples) samples (median = p50)"
+        func add(_ peer: String, _ seconds: [Double], isSerial: Bool = false) {
+            report.add(Measurement(section: section, peer: peer, items: 1, timing: Timing(seconds: seconds),
+                                   note: "p99 \(formatNanoseconds(percentile(seconds, 99) * 1e9))", isSerial: isSerial))
+        }
+        func sample(_ body: () throws -> Void) rethrows -> [Double] {
+            for _ in 0..<min(samples, 100) { try body() }  // warm-up
+            return try (0..<samples).map { _ in
+                let start = now()
+                try body()
+                return now() - start
+            }
+        }
+        func sampleAsync(_ body: () async throws -> Void) async rethrows -> [Double] {
+            for _ in 0..<min(samples, 100) { try await body() }
+            var seconds: [Double] = []
+            for _ in 0..<samples {
+                let start = now()
+                try await body()
+                seconds.append(now() - start)
+            }
+            return seconds
+        }
+
+        report.status("latency: WorkerPool")
+        let pool = try Pool(workers: workers, codec: .passthrough)
+        add("WorkerPool apply (passthrough)", try sample { blackHole(try pool.apply(1, body)) })
+        add("WorkerPool await apply (passthrough)", try await sampleAsync { blackHole(try await pool.apply(1, body)) })
+        pool.close()
+        try await pool.joined()
+
+        let binaryPool = try Pool(workers: workers, codec: .binary)
+        add("WorkerPool apply (binary)", try sample { blackHole(try binaryPool.apply(1, body)) })
+        binaryPool.close()
+        try await binaryPool.joined()
+
+        report.status("latency: peers")
+        let plain = PlainThreadPool(workers: workers)
+        add("plain mutex+condition thread pool", sample { blackHole(plain.submit { body(1) }.get()) })
+        plain.shutdown()
+        add("DispatchQueue.global().async + semaphore", sample {
+            let done = DispatchSemaphore(value: 0)
+            let out = SharedBuffer(count: 1, repeating: 0)
+            DispatchQueue.global().async { out.pointer[0] = body(1); done.signal() }
+            done.wait()
+            blackHole(out)
+        })
+        let queue = OperationQueue()
+        queue.maxConcurrentOperationCount = workers
+        add("OperationQueue + waitUntilFinished", sample {
+            let operation = BlockOperation { blackHole(body(1)) }
+            queue.addOperations([operation], waitUntilFinished: true)
+        })
+        add("await Task.detached { }.value", await sampleAsync { blackHole(await Task.detached { body(1) }.value) })
+
+        try await awaitedResults(into: report, body: body)
+    }
+
+    /// The async path in bulk: many results awaited, next to a TaskGroup doing the same work.
+    private func awaitedResults(into report: Report, body: @escaping @Sendable (Int) -> Int) async throws {
+        let tasks = self.tasks
+        let section = "async path: \(tasks) tasks submitted, every result awaited"
+        report.status("async: WorkerPool")
+        let pool = try Pool(workers: workers, codec: .passthrough)
+        report.add(Measurement(section: section, peer: "WorkerPool applyAsync + await value", items: tasks, timing: try await measureAsync(repeats: repeats) {
+            var results: [AsyncResult<Int>] = []
+            results.reserveCapacity(tasks)
+            for i in 0..<tasks { results.append(try await pool.applyAsync(i, body)) }
+            var sum = 0
+            for result in results { sum &+= try await result.value }
+            blackHole(sum)
+        }))
+        report.add(Measurement(section: section, peer: "WorkerPool await apply from a TaskGroup", items: tasks, timing: try await measureAsync(repeats: repeats) {
+            let sum = try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<tasks { group.addTask { try await pool.apply(i, body) } }
+                return try await group.reduce(0, &+)
+            }
+            blackHole(sum)
+        }))
+        pool.close()
+        try await pool.joined()
+        report.status("async: TaskGroup")
+        report.add(Measurement(section: section, peer: "TaskGroup addTask", items: tasks, timing: await measureAsync(repeats: repeats) {
+            let sum = await withTaskGroup(of: Int.self) { group in
+                for i in 0..<tasks { group.addTask { body(i) } }
+                return await group.reduce(0, &+)
+            }
+            blackHole(sum)
+        }))
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import WorkerPool
+
+/// `pool-bench`'s entry point: parses `arguments` (without the program name), runs the command,
+/// prints the table (or JSON) and writes the CSV and SVG files asked for.
+///
+/// - Returns: the exit code: 0, 1 when a benchmark failed, 2 for a usage error.
+public func poolBench(_ arguments: [String], progress: Bool = true) async -> Int32 {
+    let options: BenchOptions
+    do {
+        options = try ArgumentParser.parse(arguments)
+    } catch {
+        FileHandle.standardError.write(Data("pool-bench: \(error)\n\n\(ArgumentParser.usage)\n".utf8))
+        return 2
+    }
+    if options.help {
+        print(ArgumentParser.usage)
+        return 0
+    }
+    do {
+        let report = try await run(options, progress: progress)
+        report.clearStatus()
+        print(options.json ? try report.json() : report.text(), terminator: "")
+        if let path = options.csvPath { try report.csv().write(toFile: path, atomically: true, encoding: .utf8) }
+        if let path = options.svgPath {
+            let svg = options.command == .chunks ? SVGChart.chunks(report) : SVGChart.bars(report)
+            try svg.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        return 0
+    } catch {
+        FileHandle.standardError.write(Data("\npool-bench: \(error)\n".utf8))
+        return 1
+    }
+}
+
+/// The sizes of each command: its defaults, the tour's, and the tiny ones CI runs.
+struct Sizes {
+    var tasks = 100_000, latencySamples = 20_000
+    var mapItems = 1_000_000, efficiencyItems = 20_000
+    var ints = 1_000_000, records = 100_000
+    var chunkItems = 20_000
+    var repeats = 5
+
+    static let tour = Sizes(tasks: 10_000, latencySamples: 2_000, mapItems: 200_000, efficiencyItems: 4_000,
+                            ints: 200_000, records: 20_000, chunkItems: 4_000, repeats: 3)
+    static let tiny = Sizes(tasks: 500, latencySamples: 200, mapItems: 20_000, efficiencyItems: 400,
+                            ints: 10_000, records: 2_000, chunkItems: 256, repeats: 1)
+}
+
+func run(_ options: BenchOptions, progress: Bool) async throws -> Report {
+    var sizes = options.tiny ? Sizes.tiny : (options.command == .tour ? Sizes.tour : Sizes())
+    if let repeats = options.repeats { sizes.repeats = repeats }
+    if let items = options.items {
+        sizes.tasks = items
+        sizes.mapItems = items
+        sizes.ints = items
+        sizes.chunkItems = items
+    }
+    let workers = options.workers ?? ProcessInfo.processInfo.activeProcessorCount
+    let (python, reason) = options.python ? PythonPeer.locate() : (nil, "CPython peers skipped (--no-python)")
+    let title = "pool-bench \(options.command.rawValue)" + (options.tiny ? " (tiny)" : "")
+    let report = Report(title: title, progress: progress)
+    if let reason { report.note(reason) }
+
+    let overhead = OverheadBench(tasks: sizes.tasks, latencySamples: sizes.latencySamples, workers: workers, repeats: sizes.repeats, python: python)
+    let map = MapBench(items: sizes.mapItems, efficiencyItems: sizes.efficiencyItems, workers: workers, repeats: sizes.repeats,
+                       codecs: Codecs.named(options.codec ?? "all"), python: python)
+    let codec = CodecBench(ints: sizes.ints, records: sizes.records, workers: workers, repeats: sizes.repeats, python: python)
+    let shapes = options.shape.map { $0 == "all" ? Shape.allCases : [Shape(rawValue: $0)!] } ?? [.heavyTail]
+    let chunks = ChunksBench(shapes: shapes, items: sizes.chunkItems, workers: workers, repeats: sizes.repeats,
+                             codecs: Codecs.named(options.codec ?? "binary"), python: python)
+
+    switch options.command {
+    case .overhead: try await overhead.run(into: report)
+    case .map: try await map.run(into: report)
+    case .codec: try codec.run(into: report)
+    case .chunks: try chunks.run(into: report)
+    case .tour:
+        try await overhead.run(into: report)
+        try await map.run(into: report)
+        try codec.run(into: report)
+        try chunks.run(into: report)
+    }
+    return report
+}

@@ -1,0 +1,122 @@
+import Foundation
+
+/// Charts as SVG text, written by hand (no packages).
+enum SVGChart {
+    private static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
+
+    /// The chunking lab's chart: time per item relative to each line's best, against chunk size on a
+    /// log axis; one line per shape (or codec) of fixed chunk sizes, the strategies as marked points at
+    /// their mean chunk size, CPython's pick circled.
+    static func chunks(_ report: Report) -> String {
+        let points = report.measurements.filter { $0.x != nil && $0.series != nil }
+        let seriesNames = points.compactMap(\.series).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let best = Dictionary(grouping: points, by: { $0.series! }).mapValues { $0.map(\.perItem).min() ?? 1 }
+        func ratio(_ m: Measurement) -> Double { m.perItem / best[m.series!]! }
+        let xs = points.map { $0.x! }
+        let maxRatio = min(max(points.map(ratio).max() ?? 2, 2), 1000)
+        let plot = Plot(width: 760, height: 460, left: 70, right: 190, top: 40, bottom: 60,
+                        xRange: (log2(max(xs.min() ?? 1, 1)), log2(max(xs.max() ?? 2, 2))), yRange: (0, log10(maxRatio)))
+        var svg = plot.header(title: report.title, xLabel: "items per chunk (log scale)", yLabel: "time / best of its line (log scale)")
+        // Axes ticks.
+        var tick = 1.0
+        while tick <= (xs.max() ?? 1) {
+            let x = plot.x(log2(tick))
+            svg += "<line x1='\(x)' y1='\(plot.top)' x2='\(x)' y2='\(plot.height - plot.bottom)' stroke='#eee'/>"
+            svg += "<text x='\(x)' y='\(plot.height - plot.bottom + 16)' font-size='11' text-anchor='middle'>\(Int(tick))</text>"
+            tick *= 4
+        }
+        for value in [1.0, 1.1, 1.5, 2, 5, 10, 100, 1000] where value <= maxRatio {
+            let y = plot.y(log10(value))
+            svg += "<line x1='\(plot.left)' y1='\(y)' x2='\(plot.width - plot.right)' y2='\(y)' stroke='#eee'/>"
+            svg += "<text x='\(plot.left - 6)' y='\(y + 4)' font-size='11' text-anchor='end'>\(value == value.rounded() ? "\(Int(value))" : "\(value)")x</text>"
+        }
+        for (index, name) in seriesNames.enumerated() {
+            let color = palette[index % palette.count]
+            let fixed = points.filter { $0.series == name && $0.marker == nil }.sorted { $0.x! < $1.x! }
+            let path = fixed.map { "\(plot.x(log2($0.x!))),\(plot.y(log10(ratio($0))))" }.joined(separator: " ")
+            svg += "<polyline fill='none' stroke='\(color)' stroke-width='2' points='\(path)'/>"
+            for m in fixed {
+                svg += "<circle cx='\(plot.x(log2(m.x!)))' cy='\(plot.y(log10(ratio(m))))' r='2.5' fill='\(color)'><title>\(name) \(m.peer): \(formatNanoseconds(m.perItem))/item</title></circle>"
+            }
+            for m in points where m.series == name && m.marker != nil {
+                let x = plot.x(log2(max(m.x!, 1))), y = plot.y(log10(ratio(m)))
+                if m.marker == "cpython" {
+                    svg += "<circle cx='\(x)' cy='\(y)' r='7' fill='none' stroke='\(color)' stroke-width='2.5'><title>\(name) CPython heuristic: \(formatNanoseconds(m.perItem))/item</title></circle>"
+                } else {
+                    svg += "<rect x='\(x - 4)' y='\(y - 4)' width='8' height='8' fill='white' stroke='\(color)' stroke-width='2'><title>\(name) \(m.peer): \(formatNanoseconds(m.perItem))/item</title></rect>"
+                    svg += "<text x='\(x + 6)' y='\(y - 6)' font-size='9' fill='\(color)'>\(m.peer)</text>"
+                }
+            }
+            let legendY = plot.top + 18 * Double(index)
+            svg += "<line x1='\(plot.width - plot.right + 12)' y1='\(legendY)' x2='\(plot.width - plot.right + 32)' y2='\(legendY)' stroke='\(color)' stroke-width='2'/>"
+            svg += "<text x='\(plot.width - plot.right + 36)' y='\(legendY + 4)' font-size='11'>\(name)</text>"
+        }
+        let legendY = plot.top + 18 * Double(seriesNames.count) + 10
+        svg += "<circle cx='\(plot.width - plot.right + 22)' cy='\(legendY)' r='6' fill='none' stroke='#333' stroke-width='2'/>"
+        svg += "<text x='\(plot.width - plot.right + 36)' y='\(legendY + 4)' font-size='11'>CPython heuristic</text>"
+        svg += "<rect x='\(plot.width - plot.right + 18)' y='\(legendY + 14)' width='8' height='8' fill='white' stroke='#333' stroke-width='2'/>"
+        svg += "<text x='\(plot.width - plot.right + 36)' y='\(legendY + 22)' font-size='11'>strategy (mean chunk)</text>"
+        return svg + "</svg>\n"
+    }
+
+    /// Every other command: per section, a horizontal bar per peer (time per item, log scale).
+    static func bars(_ report: Report) -> String {
+        let rowHeight = 18.0, sectionGap = 34.0
+        let height = 60 + Double(report.sections.count) * sectionGap + Double(report.measurements.count) * rowHeight
+        let values = report.measurements.map(\.perItem).filter { $0 > 0 && $0.isFinite }
+        let low = log10(max(values.min() ?? 1, 0.1)) - 0.2, high = log10(max(values.max() ?? 10, 1)) + 0.1
+        let plot = Plot(width: 900, height: height, left: 360, right: 120, top: 40, bottom: 20, xRange: (low, high), yRange: (0, 1))
+        var svg = plot.header(title: report.title, xLabel: "", yLabel: "")
+        var y = plot.top + 10
+        for section in report.sections {
+            svg += "<text x='10' y='\(y)' font-size='12' font-weight='bold'>\(escape(String(section.prefix(110))))</text>"
+            y += 8
+            for (index, m) in report.rows(in: section).enumerated() {
+                y += rowHeight
+                let width = max(plot.x(log10(max(m.perItem, 0.1))) - plot.left, 1)
+                svg += "<text x='\(plot.left - 6)' y='\(y)' font-size='11' text-anchor='end'>\(escape(m.peer))</text>"
+                svg += "<rect x='\(plot.left)' y='\(y - 11)' width='\(width)' height='13' fill='\(m.isSerial ? "#999" : palette[index % palette.count])'/>"
+                svg += "<text x='\(plot.left + width + 4)' y='\(y)' font-size='11'>\(formatNanoseconds(m.perItem))</text>"
+            }
+            y += sectionGap - 8
+        }
+        return svg + "</svg>\n"
+    }
+
+    private static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    private struct Plot {
+        let width: Double, height: Double, left: Double, right: Double, top: Double, bottom: Double
+        let xRange: (Double, Double), yRange: (Double, Double)
+
+        func x(_ value: Double) -> Double {
+            let span = max(xRange.1 - xRange.0, 1e-9)
+            return (left + (value - xRange.0) / span * (width - left - right)).rounded(toPlaces: 1)
+        }
+        func y(_ value: Double) -> Double {
+            let span = max(yRange.1 - yRange.0, 1e-9)
+            return (height - bottom - (value - yRange.0) / span * (height - top - bottom)).rounded(toPlaces: 1)
+        }
+        func header(title: String, xLabel: String, yLabel: String) -> String {
+            var svg = "<svg xmlns='http://www.w3.org/2000/svg' width='\(Int(width))' height='\(Int(height))' font-family='sans-serif'>"
+            svg += "<rect width='100%' height='100%' fill='white'/>"
+            svg += "<text x='\(width / 2)' y='20' font-size='13' text-anchor='middle'>\(escape(title))</text>"
+            svg += "<text x='\(width / 2)' y='\(height - 12)' font-size='11' text-anchor='middle' fill='#555'>\(escape(Machine.line))</text>"
+            if !xLabel.isEmpty {
+                svg += "<text x='\((left + width - right) / 2)' y='\(height - bottom + 34)' font-size='12' text-anchor='middle'>\(xLabel)</text>"
+                svg += "<text transform='translate(16,\((top + height - bottom) / 2)) rotate(-90)' font-size='12' text-anchor='middle'>\(yLabel)</text>"
+                svg += "<rect x='\(left)' y='\(top)' width='\(width - left - right)' height='\(height - top - bottom)' fill='none' stroke='#999'/>"
+            }
+            return svg
+        }
+    }
+}
+
+private extension Double {
+    func rounded(toPlaces places: Int) -> Double {
+        let scale = pow(10, Double(places))
+        return (self * scale).rounded() / scale
+    }
+}

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""CPython peers for pool-bench: the same workloads with multiprocessing.Pool and ThreadPool.
+
+Each command prints one JSON object: {"python": version, "rows": [{peer, items, seconds, note}]},
+where `seconds` holds one timing per repeat (a warm-up run is not timed). pool-bench reads it and
+puts the rows in its table next to the Swift peers.
+"""
+import argparse
+import json
+import multiprocessing
+import pickle
+import platform
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from multiprocessing.pool import Pool, ThreadPool
+
+
+def double(x):
+    return x * 2
+
+
+def identity(x):
+    return x
+
+
+# A calibrated busy loop, like pool-bench's Spinner: fixed work, not a clock-based wait, so that it
+# means the same thing in processes and in GIL-bound threads.
+ITERATIONS_PER_US = None
+
+
+def spin(iterations, seed):
+    x = seed | 1
+    for _ in range(iterations):
+        x = (x * 1103515245 + 12345) & 0xFFFFFFFF
+    return x
+
+
+def calibrate():
+    rates = []
+    for _ in range(5):
+        n = 200_000
+        start = time.perf_counter()
+        spin(n, 7)
+        rates.append(n / ((time.perf_counter() - start) * 1e6))
+    rates.sort()
+    return rates[len(rates) // 2]
+
+
+def spin_item(args):
+    index, iterations = args
+    return spin(iterations, index)
+
+
+def timed(repeats, body):
+    body()  # warm-up
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        body()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def heuristic_chunksize(count, workers):
+    chunksize, extra = divmod(count, workers * 4)
+    return chunksize + (1 if extra else 0)
+
+
+def cmd_overhead(a):
+    rows = []
+    tasks = list(range(a.tasks))
+
+    def run(pool):
+        results = [pool.apply_async(double, (i,)) for i in tasks]
+        for r in results:
+            r.get()
+
+    with ThreadPool(a.workers) as pool:
+        rows.append(dict(peer="CPython ThreadPool apply_async+get", items=a.tasks, seconds=timed(a.repeat, lambda: run(pool))))
+    with Pool(a.workers) as pool:
+        rows.append(dict(peer="CPython Pool apply_async+get", items=a.tasks, seconds=timed(a.repeat, lambda: run(pool))))
+    return rows
+
+
+def cmd_map(a):
+    rows = []
+    data = list(range(a.items))
+    chunk = heuristic_chunksize(a.items, a.workers)
+    with Pool(a.workers) as pool:
+        rows.append(dict(peer="CPython Pool.map", items=a.items, note=f"chunksize {chunk}",
+                         seconds=timed(a.repeat, lambda: pool.map(double, data))))
+    with ThreadPool(a.workers) as pool:
+        rows.append(dict(peer="CPython ThreadPool.map", items=a.items, note=f"chunksize {chunk}",
+                         seconds=timed(a.repeat, lambda: pool.map(double, data))))
+    rows.append(dict(peer="CPython serial list(map())", items=a.items, seconds=timed(a.repeat, lambda: list(map(double, data)))))
+    return rows
+
+
+def cmd_efficiency(a):
+    per_us = calibrate()
+    iterations = max(1, int(a.spin_us * per_us))
+    data = [(i, iterations) for i in range(a.items)]
+    rows = []
+    serial = timed(a.repeat, lambda: [spin_item(d) for d in data])
+    rows.append(dict(peer="CPython serial loop", items=a.items, seconds=serial))
+    with Pool(a.workers) as pool:
+        s = timed(a.repeat, lambda: pool.map(spin_item, data))
+        eff = sorted(serial)[len(serial) // 2] / (a.workers * sorted(s)[len(s) // 2]) * 100
+        rows.append(dict(peer="CPython Pool.map", items=a.items, seconds=s, note=f"efficiency {eff:.1f} %"))
+    with ThreadPool(a.workers) as pool:
+        s = timed(a.repeat, lambda: pool.map(spin_item, data))
+        eff = sorted(serial)[len(serial) // 2] / (a.workers * sorted(s)[len(s) // 2]) * 100
+        rows.append(dict(peer="CPython ThreadPool.map", items=a.items, seconds=s, note=f"efficiency {eff:.1f} % (GIL)"))
+    return rows
+
+
+@dataclass
+class Record:
+    id: int
+    name: str
+    score: float
+
+
+def cmd_codec(a):
+    rows = []
+    ints = list(range(a.ints))
+    chunk = heuristic_chunksize(a.ints, a.workers)
+    chunks = [ints[i:i + chunk] for i in range(0, len(ints), chunk)]
+
+    def ints_round_trip():
+        for c in chunks:
+            pickle.loads(pickle.dumps(c, protocol=pickle.HIGHEST_PROTOCOL))
+
+    rows.append(dict(peer="CPython pickle", items=a.ints, seconds=timed(a.repeat, ints_round_trip),
+                     note=f"protocol {pickle.HIGHEST_PROTOCOL}, chunks of {chunk}", section="ints"))
+
+    rchunk = heuristic_chunksize(a.records, a.workers)
+    # A record as Python code usually holds one (a dict, what JSON gives), and as a dataclass.
+    for label, records in (("dict", [dict(id=i, name=f"name-{i}", score=i * 0.5) for i in range(a.records)]),
+                           ("dataclass", [Record(i, f"name-{i}", i * 0.5) for i in range(a.records)])):
+        rchunks = [records[i:i + rchunk] for i in range(0, len(records), rchunk)]
+
+        def records_round_trip():
+            for c in rchunks:
+                pickle.loads(pickle.dumps(c, protocol=pickle.HIGHEST_PROTOCOL))
+
+        rows.append(dict(peer=f"CPython pickle ({label})", items=a.records, seconds=timed(a.repeat, records_round_trip),
+                         note=f"{label} records, chunks of {rchunk}", section="records"))
+    return rows
+
+
+SHAPES = ("cheap", "uniform", "ramp", "heavy-tail", "one-slow")
+
+
+def shape_costs(shape, items, base_us):
+    """Per-item cost in microseconds, as pool-bench's shapes define them."""
+    if shape == "cheap":
+        return [0.0] * items
+    if shape == "uniform":
+        return [base_us] * items
+    if shape == "ramp":
+        return [2.0 * base_us * i / max(items - 1, 1) for i in range(items)]
+    if shape == "heavy-tail":
+        return [100.0 * base_us if i % 100 == 37 else base_us for i in range(items)]
+    if shape == "one-slow":
+        costs = [base_us] * items
+        costs[items // 3] = base_us * (items - 1) / 9.0  # 10 % of the total
+        return costs
+    raise SystemExit(f"unknown shape {shape}")
+
+
+def cmd_chunks(a):
+    per_us = calibrate()
+    costs = shape_costs(a.shape, a.items, a.base_us)
+    data = [(i, max(0, int(c * per_us))) for i, c in enumerate(costs)]
+    rows = []
+    chunk = heuristic_chunksize(a.items, a.workers)
+    with Pool(a.workers) as pool:
+        rows.append(dict(peer="CPython Pool.map", items=a.items, note=f"heuristic chunksize {chunk}",
+                         seconds=timed(a.repeat, lambda: pool.map(spin_item, data))))
+    with ThreadPool(a.workers) as pool:
+        rows.append(dict(peer="CPython ThreadPool.map", items=a.items, note=f"heuristic chunksize {chunk} (GIL)",
+                         seconds=timed(a.repeat, lambda: pool.map(spin_item, data))))
+    return rows
+
+
+def reset_signals():
+    """A parent that spawns us from a thread with signals blocked (a Swift program's dispatch and
+    cooperative threads block them) passes that mask on, and multiprocessing's terminate() then
+    cannot stop its workers with SIGTERM: the pool hangs on exit. Start from a clean slate."""
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+def main():
+    reset_signals()
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("overhead")
+    p.add_argument("--tasks", type=int, default=100_000)
+    p = sub.add_parser("map")
+    p.add_argument("--items", type=int, default=1_000_000)
+    p = sub.add_parser("efficiency")
+    p.add_argument("--items", type=int, default=20_000)
+    p.add_argument("--spin-us", type=float, default=10.0)
+    p = sub.add_parser("codec")
+    p.add_argument("--ints", type=int, default=1_000_000)
+    p.add_argument("--records", type=int, default=100_000)
+    p = sub.add_parser("chunks")
+    p.add_argument("--shape", choices=SHAPES, default="heavy-tail")
+    p.add_argument("--items", type=int, default=20_000)
+    p.add_argument("--base-us", type=float, default=10.0)
+    for p in sub.choices.values():
+        p.add_argument("--workers", type=int, default=multiprocessing.cpu_count())
+        p.add_argument("--repeat", type=int, default=5)
+    a = parser.parse_args()
+    rows = {"overhead": cmd_overhead, "map": cmd_map, "efficiency": cmd_efficiency,
+            "codec": cmd_codec, "chunks": cmd_chunks}[a.command](a)
+    json.dump({"python": platform.python_version(), "rows": rows}, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
