@@ -28,7 +28,7 @@ final class BinaryKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
     private let decoding: BinaryDecoding
     private let start: Int
     private let end: Int
-    private var cursor: Int
+    @exclusivity(unchecked) private var cursor: Int
     private let path: CodingPath
 
     init(decoding: BinaryDecoding, start: Int, end: Int, path: CodingPath) {
@@ -103,7 +103,7 @@ final class BinaryKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     /// The reader over a present field's value.
-    private func valueReader<T>(_ key: Key, _ type: T.Type) throws -> RawReader {
+    private func valueReader(_ key: Key, _ type: Any.Type) throws -> RawReader {
         let field = try require(key)
         guard let length = field.valueLength else {
             throw DecodingError.valueNotFound(type, .init(codingPath: path.appending(key).keys, debugDescription: "the value is nil"))
@@ -124,24 +124,56 @@ final class BinaryKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decodeNil(forKey key: Key) throws -> Bool { try require(key).valueLength == nil }
 
-    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try decodeField(type, .bool, forKey: key) }
-    func decode(_ type: String.Type, forKey key: Key) throws -> String { try decodeField(type, .string, forKey: key) }
-    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try decodeField(type, .double, forKey: key) }
-    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { try decodeField(type, .float, forKey: key) }
-    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try decodeField(type, .int, forKey: key) }
-    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try decodeField(type, .int8, forKey: key) }
-    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try decodeField(type, .int16, forKey: key) }
-    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try decodeField(type, .int32, forKey: key) }
-    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try decodeField(type, .int64, forKey: key) }
-    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt { try decodeField(type, .uint, forKey: key) }
-    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try decodeField(type, .uint8, forKey: key) }
-    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try decodeField(type, .uint16, forKey: key) }
-    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try decodeField(type, .uint32, forKey: key) }
-    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try decodeField(type, .uint64, forKey: key) }
+    // The primitives read their bytes directly: no generic code, no metadata, per field.
+
+    @inline(__always)
+    private func fixed<I: FixedWidthInteger>(_ key: Key, _ bits: I.Type, as type: Any.Type) throws -> I {
+        var reader = try valueReader(key, type)
+        guard reader.remaining == MemoryLayout<I>.size else {
+            throw decoding.mismatch(type, path.appending(key), "the field holds \(reader.remaining) bytes, not a \(type)")
+        }
+        return try reader.read(I.self)
+    }
+
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
+        let byte = try fixed(key, UInt8.self, as: type)
+        guard byte <= 1 else { throw decoding.mismatch(type, path.appending(key), "byte \(byte) is not a Bool") }
+        return byte == 1
+    }
+
+    func decode(_ type: String.Type, forKey key: Key) throws -> String {
+        var reader = try valueReader(key, type)
+        let string = try reader.readString()
+        guard reader.isAtEnd else {
+            throw decoding.mismatch(type, path.appending(key), "the field holds \(reader.remaining) more bytes than a String")
+        }
+        return string
+    }
+
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { Double(bitPattern: try fixed(key, UInt64.self, as: type)) }
+    func decode(_ type: Float.Type, forKey key: Key) throws -> Float { Float(bitPattern: try fixed(key, UInt32.self, as: type)) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
+        let raw = try fixed(key, Int64.self, as: type)
+        guard let value = Int(exactly: raw) else { throw decoding.mismatch(type, path.appending(key), "\(raw) does not fit Int") }
+        return value
+    }
+    func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 { try fixed(key, Int8.self, as: type) }
+    func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 { try fixed(key, Int16.self, as: type) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try fixed(key, Int32.self, as: type) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try fixed(key, Int64.self, as: type) }
+    func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt {
+        let raw = try fixed(key, UInt64.self, as: type)
+        guard let value = UInt(exactly: raw) else { throw decoding.mismatch(type, path.appending(key), "\(raw) does not fit UInt") }
+        return value
+    }
+    func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 { try fixed(key, UInt8.self, as: type) }
+    func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 { try fixed(key, UInt16.self, as: type) }
+    func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try fixed(key, UInt32.self, as: type) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try fixed(key, UInt64.self, as: type) }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         let kind = BinaryKind.of(T.self)
-        if case .other = kind, let optional = T.self as? any OptionalDecodable.Type {
+        if case .other = kind, _isOptional(T.self), let optional = T.self as? any OptionalDecodable.Type {
             let field = try require(key)
             guard let length = field.valueLength else { return optional.noneValue as! T }
             var reader = decoding.reader(field.valueStart, field.valueStart + length)
@@ -205,10 +237,10 @@ final class BinaryKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
 /// An unkeyed container: `count` elements, each a presence byte (0 nil, 1 value) and the value.
 final class BinaryUnkeyedDecoder: UnkeyedDecodingContainer {
     private let decoding: BinaryDecoding
-    private var reader: RawReader
+    @exclusivity(unchecked) private var reader: RawReader
     private let path: CodingPath
     let count: Int?
-    private(set) var currentIndex = 0
+    @exclusivity(unchecked) private(set) var currentIndex = 0
 
     init(decoding: BinaryDecoding, reader: RawReader, count: Int, path: CodingPath) {
         self.decoding = decoding
@@ -220,7 +252,7 @@ final class BinaryUnkeyedDecoder: UnkeyedDecodingContainer {
     var codingPath: [any CodingKey] { path.keys }
     var isAtEnd: Bool { currentIndex >= count! }
 
-    private var elementPath: CodingPath { path.appending(BinaryCodingKey(intValue: currentIndex)) }
+    private var elementPath: CodingPath { path.appending(index: currentIndex) }
 
     /// Consumes the presence byte of the next element, which must hold a value.
     private func beginValue<T>(_ type: T.Type) throws {
@@ -251,9 +283,9 @@ final class BinaryUnkeyedDecoder: UnkeyedDecodingContainer {
     }
 
     private func decodeElement<T: Decodable>(_ type: T.Type, _ kind: BinaryKind) throws -> T {
-        let path = elementPath
+        let index = currentIndex
         try beginValue(type)
-        return try decoding.decodeValue(type, kind: kind, from: &reader, path: path)
+        return try decoding.decodeValue(type, kind: kind, from: &reader, path: path.appending(index: index))
     }
 
     func decode(_ type: Bool.Type) throws -> Bool { try decodeElement(type, .bool) }
@@ -273,11 +305,11 @@ final class BinaryUnkeyedDecoder: UnkeyedDecodingContainer {
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let kind = BinaryKind.of(T.self)
-        if case .other = kind, let optional = T.self as? any OptionalDecodable.Type {
+        if case .other = kind, _isOptional(T.self), let optional = T.self as? any OptionalDecodable.Type {
             if try decodeNil() { return optional.noneValue as! T }
-            let path = elementPath
+            let index = currentIndex
             try beginValue(type)
-            return try optional.decodeWrapped(decoding, from: &reader, path: path) as! T
+            return try optional.decodeWrapped(decoding, from: &reader, path: path.appending(index: index)) as! T
         }
         return try decodeElement(type, kind)
     }

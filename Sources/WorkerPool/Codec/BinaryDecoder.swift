@@ -84,7 +84,8 @@ struct BinaryReader {
 final class BinaryDecoding {
     let buffer: ByteBuffer
     let userInfo: [CodingUserInfoKey: Any]
-    private var depth = 0
+    // One decoding runs on one thread; dynamic exclusivity checks are off (see BinaryEncoding).
+    @exclusivity(unchecked) private var depth = 0
     static let maximumDepth = 512
 
     init(buffer: ByteBuffer, userInfo: [CodingUserInfoKey: any Sendable]) {
@@ -105,21 +106,22 @@ final class BinaryDecoding {
     // MARK: Values
 
     @inline(__always)
-    func decodeValue<T: Decodable>(_ type: T.Type, from reader: inout RawReader, path: CodingPath) throws -> T {
-        try decodeValue(type, kind: BinaryKind.of(T.self), from: &reader, path: path)
+    func decodeValue<T: Decodable>(_ type: T.Type, from reader: inout RawReader, path: @autoclosure () -> CodingPath) throws -> T {
+        try decodeValue(type, kind: BinaryKind.of(T.self), from: &reader, path: path())
     }
 
-    func decodeValue<T: Decodable>(_ type: T.Type, kind: BinaryKind, from reader: inout RawReader, path: CodingPath) throws -> T {
+    /// `path` is only evaluated for an error or when the type runs its own `init(from:)`.
+    func decodeValue<T: Decodable>(_ type: T.Type, kind: BinaryKind, from reader: inout RawReader, path: @autoclosure () -> CodingPath) throws -> T {
         switch kind {
         case .int:
             let raw = try reader.read(Int64.self)
-            guard let value = Int(exactly: raw) else { throw mismatch(type, path, "\(raw) does not fit Int") }
+            guard let value = Int(exactly: raw) else { throw mismatch(type, path(), "\(raw) does not fit Int") }
             return unsafeBitCast(value, to: T.self)
         case .string: return unsafeBitCast(try reader.readString(), to: T.self)
         case .double: return unsafeBitCast(Double(bitPattern: try reader.read(UInt64.self)), to: T.self)
         case .bool:
             let byte = try reader.readByte()
-            guard byte <= 1 else { throw mismatch(type, path, "byte \(byte) is not a Bool") }
+            guard byte <= 1 else { throw mismatch(type, path(), "byte \(byte) is not a Bool") }
             return unsafeBitCast(byte == 1, to: T.self)
         case .float: return unsafeBitCast(Float(bitPattern: try reader.read(UInt32.self)), to: T.self)
         case .int64: return unsafeBitCast(try reader.read(Int64.self), to: T.self)
@@ -128,7 +130,7 @@ final class BinaryDecoding {
         case .int8: return unsafeBitCast(try reader.read(Int8.self), to: T.self)
         case .uint:
             let raw = try reader.read(UInt64.self)
-            guard let value = UInt(exactly: raw) else { throw mismatch(type, path, "\(raw) does not fit UInt") }
+            guard let value = UInt(exactly: raw) else { throw mismatch(type, path(), "\(raw) does not fit UInt") }
             return unsafeBitCast(value, to: T.self)
         case .uint64: return unsafeBitCast(try reader.read(UInt64.self), to: T.self)
         case .uint32: return unsafeBitCast(try reader.read(UInt32.self), to: T.self)
@@ -149,13 +151,13 @@ final class BinaryDecoding {
             let text = try reader.readString()
             if text == Decimal.nan.description { return Decimal.nan as! T }
             guard let decimal = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")), decimal.description == text else {
-                throw mismatch(type, path, "\"\(text.prefix(64))\" is not a Decimal")
+                throw mismatch(type, path(), "\"\(text.prefix(64))\" is not a Decimal")
             }
             return decimal as! T
         case .bulk(let element):
             return try readBulkValue(type, element: element, from: &reader)
         case .other:
-            return try decodeSlot(type, from: &reader, path: path)
+            return try decodeSlot(type, from: &reader, path: path())
         }
     }
 
@@ -265,12 +267,12 @@ struct BinarySlotDecoder: Decoder {
 /// Lets the containers build an `Optional` of a type they only know generically.
 protocol OptionalDecodable {
     static var noneValue: Self { get }
-    static func decodeWrapped(_ decoding: BinaryDecoding, from reader: inout RawReader, path: CodingPath) throws -> Self
+    static func decodeWrapped(_ decoding: BinaryDecoding, from reader: inout RawReader, path: @autoclosure () -> CodingPath) throws -> Self
 }
 
 extension Optional: OptionalDecodable where Wrapped: Decodable {
     static var noneValue: Self { .none }
-    static func decodeWrapped(_ decoding: BinaryDecoding, from reader: inout RawReader, path: CodingPath) throws -> Self {
-        .some(try decoding.decodeValue(Wrapped.self, from: &reader, path: path))
+    static func decodeWrapped(_ decoding: BinaryDecoding, from reader: inout RawReader, path: @autoclosure () -> CodingPath) throws -> Self {
+        .some(try decoding.decodeValue(Wrapped.self, from: &reader, path: path()))
     }
 }

@@ -53,7 +53,7 @@ struct BinaryKeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         let kind = BinaryKind.of(T.self)
-        if case .other = kind, let optional = value as? any OptionalEncodable {
+        if case .other = kind, _isOptional(T.self), let optional = value as? any OptionalEncodable {
             guard let wrapped = optional.wrappedEncodable else { return try encodeNil(forKey: key) }
             return try encodeField(wrapped, key)
         }
@@ -162,7 +162,7 @@ struct BinaryUnkeyedEncoder: UnkeyedEncodingContainer {
         count += 1
     }
 
-    private var elementPath: CodingPath { path.appending(BinaryCodingKey(intValue: count)) }
+    private var elementPath: CodingPath { path.appending(index: count) }
 
     mutating func encodeNil() throws { try beginElement(present: false) }
 
@@ -183,7 +183,7 @@ struct BinaryUnkeyedEncoder: UnkeyedEncodingContainer {
 
     mutating func encode<T: Encodable>(_ value: T) throws {
         let kind = BinaryKind.of(T.self)
-        if case .other = kind, let optional = value as? any OptionalEncodable {
+        if case .other = kind, _isOptional(T.self), let optional = value as? any OptionalEncodable {
             guard let wrapped = optional.wrappedEncodable else { return try encodeNil() }
             return try encodeElement(wrapped)
         }
@@ -195,9 +195,9 @@ struct BinaryUnkeyedEncoder: UnkeyedEncodingContainer {
     }
 
     private mutating func encodeElement<T: Encodable>(_ value: T, kind: BinaryKind) throws {
-        let path = elementPath
+        let index = count
         try beginElement(present: true)
-        try encoding.encodeValue(value, kind: kind, path: path)
+        try encoding.encodeValue(value, kind: kind, path: path.appending(index: index))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {

@@ -82,29 +82,90 @@ enum SlotTag {
 /// The length that marks a keyed field whose value is nil.
 let nilFieldLength = UInt32.max
 
-/// The coding path of a value, kept as a parent path and a last key so that building it costs
-/// nothing unless someone reads it (an error message, a type that asks for `codingPath`).
+/// The coding path of a value: its last key, and a chain of nodes for the keys above it, shared by
+/// every container below. Appending a key allocates only when the path is already one level deep
+/// (a record in an array costs nothing); the array of keys is only built if someone reads it (an
+/// error message, a type that asks for `codingPath`).
 struct CodingPath {
-    let parent: [any CodingKey]
-    let last: (any CodingKey)?
+    private final class Node {
+        let parent: Node?
+        let key: any CodingKey
 
-    static let root = CodingPath(parent: [], last: nil)
-
-    var keys: [any CodingKey] {
-        guard let last else { return parent }
-        return parent + [last]
+        init(parent: Node?, key: any CodingKey) {
+            self.parent = parent
+            self.key = key
+        }
     }
 
-    func appending(_ key: any CodingKey) -> CodingPath { CodingPath(parent: keys, last: key) }
+    private enum Last {
+        case index(Int)
+        case key(any CodingKey)
+
+        var codingKey: any CodingKey {
+            switch self {
+            case .index(let index): return BinaryCodingKey.index(index)
+            case .key(let key): return key
+            }
+        }
+    }
+
+    private let parent: Node?
+    private let last: Last?
+
+    static var root: CodingPath { CodingPath(parent: nil, last: nil) }
+
+    private init(parent: Node?, last: Last?) {
+        self.parent = parent
+        self.last = last
+    }
+
+    var keys: [any CodingKey] {
+        var keys: [any CodingKey] = last.map { [$0.codingKey] } ?? []
+        var current = parent
+        while let node = current {
+            keys.append(node.key)
+            current = node.parent
+        }
+        return keys.reversed()
+    }
+
+    func appending(_ key: some CodingKey) -> CodingPath {
+        CodingPath(parent: pushed, last: .key(key))
+    }
+
+    func appending(index: Int) -> CodingPath {
+        CodingPath(parent: pushed, last: .index(index))
+    }
+
+    /// The parent chain with `last` moved into it.
+    private var pushed: Node? {
+        guard let last else { return parent }
+        return Node(parent: parent, key: last.codingKey)
+    }
 }
 
-/// A key for `superEncoder()`/`superDecoder()` and for array indices in coding paths.
-struct BinaryCodingKey: CodingKey {
-    let stringValue: String
-    let intValue: Int?
-    init(stringValue: String) { self.stringValue = stringValue; intValue = nil }
-    init(intValue: Int) { stringValue = "Index \(intValue)"; self.intValue = intValue }
-    static let superKey = BinaryCodingKey(stringValue: "super")
+/// A key for `superEncoder()`/`superDecoder()` and for array indices in coding paths. An enum,
+/// so it fits an existential's inline buffer, and an index's text is only made if someone asks.
+enum BinaryCodingKey: CodingKey {
+    case name(String)
+    case index(Int)
+
+    init(stringValue: String) { self = .name(stringValue) }
+    init(intValue: Int) { self = .index(intValue) }
+
+    var stringValue: String {
+        switch self {
+        case .name(let name): return name
+        case .index(let index): return "Index \(index)"
+        }
+    }
+
+    var intValue: Int? {
+        if case .index(let index) = self { return index }
+        return nil
+    }
+
+    static let superKey = BinaryCodingKey.name("super")
 }
 
 /// The state of one encoding: the output bytes and the stack of containers still open.
@@ -114,10 +175,12 @@ struct BinaryCodingKey: CodingKey {
 /// to a container that was already closed that way is an error, which no synthesized `Codable`
 /// conformance ever does.
 final class BinaryEncoding {
-    var writer = RawWriter()
-    private var frames: [Frame] = []
-    private var nextFrameID = 0
-    private var deferredError: (any Error)?
+    // One encoding runs on one thread, and no access to these spans a call back into the
+    // encoding, so the runtime's dynamic exclusivity checks (a quarter of a record's cost) are off.
+    @exclusivity(unchecked) var writer = RawWriter()
+    @exclusivity(unchecked) private var frames: [Frame] = []
+    @exclusivity(unchecked) private var nextFrameID = 0
+    @exclusivity(unchecked) private var deferredError: (any Error)?
     let userInfo: [CodingUserInfoKey: Any]
 
     struct Frame {
@@ -148,11 +211,13 @@ final class BinaryEncoding {
 
     /// Writes one value: its bytes directly when the codec knows its type, else its containers.
     @inline(__always)
-    func encodeValue<T: Encodable>(_ value: T, path: CodingPath) throws {
-        try encodeValue(value, kind: BinaryKind.of(T.self), path: path)
+    func encodeValue<T: Encodable>(_ value: T, path: @autoclosure () -> CodingPath) throws {
+        try encodeValue(value, kind: BinaryKind.of(T.self), path: path())
     }
 
-    func encodeValue<T: Encodable>(_ value: T, kind: BinaryKind, path: CodingPath) throws {
+    /// `path` is only evaluated when the value runs its own `encode(to:)`: values the codec writes
+    /// directly never need it, and building it for every field was most of a record's cost.
+    func encodeValue<T: Encodable>(_ value: T, kind: BinaryKind, path: @autoclosure () -> CodingPath) throws {
         switch kind {
         case .int: writer.write(Int64(unsafeBitCast(value, to: Int.self)))
         case .string: writer.writeString(unsafeBitCast(value, to: String.self))
@@ -182,7 +247,7 @@ final class BinaryEncoding {
         case .bulk(let element):
             writeBulkArray(value, element: element)
         case .other:
-            try encodeSlot(value, path: path)
+            try encodeSlot(value, path: path())
         }
     }
 

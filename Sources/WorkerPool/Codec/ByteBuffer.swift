@@ -224,9 +224,21 @@ struct RawReader {
     @inline(__always)
     mutating func readString() throws -> String {
         let length = try readCount()
-        let bytes = UnsafeRawBufferPointer(start: base + position, count: length)
-        guard let string = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) else {
-            throw RawReader.corrupted("invalid UTF-8 in a string")
+        let bytes = UnsafeBufferPointer(start: (base + position).assumingMemoryBound(to: UInt8.self), count: length)
+        // ASCII needs no validation (and is most keys and names); anything else is validated.
+        var ascii = true
+        for byte in bytes where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        let string: String
+        if ascii {
+            string = String(decoding: bytes, as: UTF8.self)
+        } else {
+            guard let validated = String(validating: bytes, as: UTF8.self) else {
+                throw RawReader.corrupted("invalid UTF-8 in a string")
+            }
+            string = validated
         }
         position += length
         return string
