@@ -46,7 +46,8 @@ public enum ArgumentParser {
       --items N         items per run (command-specific default)
       --workers W       pool workers (default: active processor count)
       --codec NAME      binary | json | passthrough | plist | all (map: default all; chunks: default binary)
-      --shape NAME      cheap | uniform | ramp | heavy-tail | one-slow | all (chunks; default heavy-tail)
+      --shape NAMES     cheap | uniform | ramp | heavy-tail | one-slow | all, or several joined by commas
+                        (chunks; default heavy-tail)
       --csv FILE        also write every measurement as CSV
       --svg FILE        also write a chart (chunks: time vs chunk size; others: per-item times)
       --json            print JSON instead of the text table
@@ -93,7 +94,13 @@ public enum ArgumentParser {
             case "--items": options.items = try positive(argument)
             case "--workers": options.workers = try positive(argument)
             case "--codec": options.codec = try oneOf(argument, Codecs.names)
-            case "--shape": options.shape = try oneOf(argument, Shape.allCases.map(\.rawValue) + ["all"])
+            case "--shape":
+                let text = try value(for: argument)
+                let names = Shape.allCases.map(\.rawValue) + ["all"]
+                guard !text.isEmpty, text.split(separator: ",").allSatisfy({ names.contains(String($0)) }) else {
+                    throw UsageError(message: "--shape must be one or more of \(names.joined(separator: ", ")), separated by commas, got \"\(text)\"")
+                }
+                options.shape = text
             case "--csv": options.csvPath = try value(for: argument)
             case "--svg": options.svgPath = try value(for: argument)
             case "--json": options.json = true

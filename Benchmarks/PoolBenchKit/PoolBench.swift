@@ -58,7 +58,10 @@ func run(_ options: BenchOptions, progress: Bool) async throws -> Report {
     }
     let workers = options.workers ?? ProcessInfo.processInfo.activeProcessorCount
     let (python, reason) = options.python ? PythonPeer.locate() : (nil, "CPython peers skipped (--no-python)")
-    let title = "pool-bench \(options.command.rawValue)" + (options.tiny ? " (tiny)" : "")
+    var title = "pool-bench \(options.command.rawValue)" + (options.tiny ? " (tiny)" : "")
+    if options.command == .chunks {
+        title += ": \(options.shape ?? "heavy-tail"), \(sizes.chunkItems) items, \(options.codec ?? "binary") codec, \(workers) workers"
+    }
     let report = Report(title: title, progress: progress)
     if let reason { report.note(reason) }
 
@@ -66,7 +69,9 @@ func run(_ options: BenchOptions, progress: Bool) async throws -> Report {
     let map = MapBench(items: sizes.mapItems, efficiencyItems: sizes.efficiencyItems, workers: workers, repeats: sizes.repeats,
                        codecs: Codecs.named(options.codec ?? "all"), python: python)
     let codec = CodecBench(ints: sizes.ints, records: sizes.records, workers: workers, repeats: sizes.repeats, python: python)
-    let shapes = options.shape.map { $0 == "all" ? Shape.allCases : [Shape(rawValue: $0)!] } ?? [.heavyTail]
+    let shapes = options.shape.map { text in
+        text.split(separator: ",").flatMap { $0 == "all" ? Shape.allCases : [Shape(rawValue: String($0))!] }
+    } ?? [.heavyTail]
     let chunks = ChunksBench(shapes: shapes, items: sizes.chunkItems, workers: workers, repeats: sizes.repeats,
                              codecs: Codecs.named(options.codec ?? "binary"), python: python)
 

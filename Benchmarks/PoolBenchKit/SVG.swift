@@ -40,23 +40,41 @@ enum SVGChart {
             }
             for m in points where m.series == name && m.marker != nil {
                 let x = plot.x(log2(max(m.x!, 1))), y = plot.y(log10(ratio(m)))
+                let title = "<title>\(name) \(m.marker == "cpython" ? "CPython heuristic" : m.peer): \(formatNanoseconds(m.perItem))/item</title>"
                 if m.marker == "cpython" {
-                    svg += "<circle cx='\(x)' cy='\(y)' r='7' fill='none' stroke='\(color)' stroke-width='2.5'><title>\(name) CPython heuristic: \(formatNanoseconds(m.perItem))/item</title></circle>"
+                    svg += "<circle cx='\(x)' cy='\(y)' r='7' fill='none' stroke='\(color)' stroke-width='2.5'>\(title)</circle>"
                 } else {
-                    svg += "<rect x='\(x - 4)' y='\(y - 4)' width='8' height='8' fill='white' stroke='\(color)' stroke-width='2'><title>\(name) \(m.peer): \(formatNanoseconds(m.perItem))/item</title></rect>"
-                    svg += "<text x='\(x + 6)' y='\(y - 6)' font-size='9' fill='\(color)'>\(m.peer)</text>"
+                    svg += strategyMarker(m.peer, x: x, y: y, color: color, title: title)
+                    if seriesNames.count == 1 {
+                        svg += "<text x='\(x + 7)' y='\(y - 7)' font-size='9' fill='\(color)'>\(m.peer)</text>"
+                    }
                 }
             }
             let legendY = plot.top + 18 * Double(index)
             svg += "<line x1='\(plot.width - plot.right + 12)' y1='\(legendY)' x2='\(plot.width - plot.right + 32)' y2='\(legendY)' stroke='\(color)' stroke-width='2'/>"
             svg += "<text x='\(plot.width - plot.right + 36)' y='\(legendY + 4)' font-size='11'>\(name)</text>"
         }
-        let legendY = plot.top + 18 * Double(seriesNames.count) + 10
-        svg += "<circle cx='\(plot.width - plot.right + 22)' cy='\(legendY)' r='6' fill='none' stroke='#333' stroke-width='2'/>"
-        svg += "<text x='\(plot.width - plot.right + 36)' y='\(legendY + 4)' font-size='11'>CPython heuristic</text>"
-        svg += "<rect x='\(plot.width - plot.right + 18)' y='\(legendY + 14)' width='8' height='8' fill='white' stroke='#333' stroke-width='2'/>"
-        svg += "<text x='\(plot.width - plot.right + 36)' y='\(legendY + 22)' font-size='11'>strategy (mean chunk)</text>"
+        var legendY = plot.top + 18 * Double(seriesNames.count) + 10
+        let legendX = plot.width - plot.right + 22
+        svg += "<circle cx='\(legendX)' cy='\(legendY)' r='6' fill='none' stroke='#333' stroke-width='2'/>"
+        svg += "<text x='\(legendX + 14)' y='\(legendY + 4)' font-size='11'>CPython heuristic</text>"
+        for (kind, sample) in [("guided (mean chunk)", "guided"), ("adaptive (mean chunk)", "adaptive"), ("other strategy", "other")] {
+            legendY += 18
+            svg += strategyMarker(sample, x: legendX, y: legendY, color: "#333", title: "")
+            svg += "<text x='\(legendX + 14)' y='\(legendY + 4)' font-size='11'>\(kind)</text>"
+        }
         return svg + "</svg>\n"
+    }
+
+    /// A strategy's point: a diamond for guided, a square for adaptive, a triangle for anything else.
+    private static func strategyMarker(_ name: String, x: Double, y: Double, color: String, title: String) -> String {
+        if name.hasPrefix("guided") {
+            return "<polygon points='\(x),\(y - 5) \(x + 5),\(y) \(x),\(y + 5) \(x - 5),\(y)' fill='white' stroke='\(color)' stroke-width='2'>\(title)</polygon>"
+        }
+        if name.hasPrefix("adaptive") {
+            return "<rect x='\(x - 4)' y='\(y - 4)' width='8' height='8' fill='white' stroke='\(color)' stroke-width='2'>\(title)</rect>"
+        }
+        return "<polygon points='\(x),\(y - 5) \(x + 5),\(y + 4) \(x - 5),\(y + 4)' fill='white' stroke='\(color)' stroke-width='2'>\(title)</polygon>"
     }
 
     /// Every other command: per section, a horizontal bar per peer (time per item, log scale).

@@ -118,6 +118,8 @@ extension Pool {
         let sizer: any ChunkSizer
         /// The chunks it is expected to cut, as a bounded pool counts them.
         let estimatedChunks: Int
+        /// The chunk size those chunks are expected to have.
+        let typicalChunkSize: Int
     }
 
     func planMap<T>(_ input: (source: any ItemSource<T>, count: Int), chunksize: Int?, chunking: ChunkingStrategy?) throws -> MapPlan<T> {
@@ -132,7 +134,7 @@ extension Pool {
             typical = ChunkingStrategy.cpythonChunkSize(count: input.count, workers: workerCount)
         }
         let estimated = input.count / typical + (input.count % typical == 0 ? 0 : 1)
-        return MapPlan(source: input.source, count: input.count, sizer: sizer, estimatedChunks: max(estimated, 1))
+        return MapPlan(source: input.source, count: input.count, sizer: sizer, estimatedChunks: max(estimated, 1), typicalChunkSize: typical)
     }
 
     func submitMap<T, R: Codable & Sendable>(_ plan: MapPlan<T>, pipeline: ChunkPipeline<T, R>, callbacks: Callbacks<[R]>, admitted: Bool) throws -> MapResult<R> {
@@ -143,7 +145,8 @@ extension Pool {
             core.deliver(.success([]), to: result, callbacks: callbacks, job: nil)
             return result
         }
-        let job = MapJob(core: core, count: plan.count, source: plan.source, sizer: plan.sizer, pipeline: pipeline, callbacks: callbacks)
+        let job = MapJob(core: core, count: plan.count, source: plan.source, sizer: plan.sizer, typicalChunkSize: plan.typicalChunkSize,
+                         pipeline: pipeline, callbacks: callbacks)
         if admitted { job.admit(plan.estimatedChunks) }
         job.result.attach(job)
         do {

@@ -93,3 +93,11 @@ func isEncodingFailure(_ error: any Error) -> Bool {
 
 /// A generous bound for "this should be prompt" on a small shared machine.
 let generous: Duration = .seconds(30)
+
+/// Waits for `event` on a thread of its own, for async tests: `Event.wait` would block a thread of
+/// Swift's cooperative pool.
+func awaitEvent(_ event: Event, timeout: Duration = generous) async -> Bool {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: event.wait(timeout: timeout)) }
+    }
+}

@@ -32,11 +32,11 @@ public struct ChunkingStrategy: Sendable, CustomStringConvertible {
     public static func guided(minimum: Int = 1) -> ChunkingStrategy { ChunkingStrategy(kind: .guided(minimum: minimum)) }
 
     /// Measures how long items take as the job runs and sizes the next chunks so that each takes
-    /// about `target`: it starts with one item, doubles until it has a measurement, then jumps to
-    /// `target / time-per-item`, growing at most 4× per chunk and shrinking at once when items
-    /// turn out slow. With a known count, no chunk holds more than `remaining / workers` items, so
-    /// the last chunks shrink and the workers finish together. Works with an unknown count (imap).
-    /// `target` must be positive.
+    /// about `target`: it starts with one item, doubles until a chunk has finished, then sizes
+    /// chunks as `target / time-per-item`, growing at most 8× at a time and shrinking at once when
+    /// items turn out slow. With a known count, once the rest would take each worker less than
+    /// `target`, it is split into one equal share per worker, so the workers finish together.
+    /// Works with an unknown count (imap). `target` must be positive.
     public static func adaptive(target: Duration) -> ChunkingStrategy { ChunkingStrategy(kind: .adaptive(target: target)) }
 
     /// A strategy of your own: `makeSizer` is called once per job, on the submitting thread, and
@@ -160,12 +160,21 @@ public struct GuidedChunkSizer: ChunkSizer {
 }
 
 /// `.adaptive(target:)`: chunks sized from measured time per item.
+///
+/// - Estimate: the time per item over the last four finished chunks, total time over total items,
+///   so that a big chunk outweighs the per-chunk overhead that dominates a small one, and a change
+///   in item cost (a ramp) shows within a few chunks.
+/// - Growth: one item first, doubling until a chunk has finished; then `target / time-per-item`,
+///   but at most 8x the largest chunk so far (a first estimate is mostly per-chunk overhead).
+///   Shrinking is immediate.
+/// - The end (known count only): once what remains would take each worker less than `target`,
+///   the remainder is split into one equal share per worker, instead of halving it chunk after chunk.
 public struct AdaptiveChunkSizer: ChunkSizer {
     public let target: Duration
     public let workers: Int
-    /// Smoothed nanoseconds per item (half the last estimate, half the new sample).
-    public private(set) var nanosecondsPerItem: Double?
-    private var last = 0
+    private var recent: [(items: Int, nanoseconds: Double)] = []
+    private var largest = 0
+    private var tailShare: Int?
 
     public init(target: Duration, workers: Int) {
         self.target = target
@@ -174,27 +183,40 @@ public struct AdaptiveChunkSizer: ChunkSizer {
 
     public var measuresTime: Bool { true }
 
+    /// The current estimate of nanoseconds per item, once a chunk has finished.
+    public var nanosecondsPerItem: Double? {
+        let items = recent.reduce(0) { $0 + $1.items }
+        guard items > 0 else { return nil }
+        return recent.reduce(0) { $0 + $1.nanoseconds } / Double(items)
+    }
+
     public mutating func nextChunkSize(remaining: Int?) -> Int {
-        var size: Int
-        if let perItem = nanosecondsPerItem {
-            let targetNanoseconds = Double(target.nanosecondsClamped)
-            let ideal = targetNanoseconds / max(perItem, 0.01)
-            size = ideal >= Double(Int.max / 8) ? Int.max / 8 : max(1, Int(ideal))
-            size = min(size, max(last, 1) * 4)
-        } else {
-            size = last == 0 ? 1 : (last >= Int.max / 4 ? last : last * 2)
+        if let tailShare { return issue(tailShare) }
+        guard let perItem = nanosecondsPerItem.map({ max($0, 0.01) }) else {
+            return issue(largest == 0 ? 1 : min(largest * 2, Int.max / 16))
         }
+        let targetNanoseconds = Double(target.nanosecondsClamped)
         if let remaining {
-            size = min(size, max(1, (remaining + workers - 1) / workers))
+            let share = (remaining + workers - 1) / workers
+            if Double(share) * perItem <= targetNanoseconds {
+                tailShare = max(share, 1)
+                return issue(tailShare!)
+            }
         }
-        last = size
+        let ideal = targetNanoseconds / perItem
+        let size = ideal >= Double(Int.max / 16) ? Int.max / 16 : max(1, Int(ideal))
+        return issue(min(size, max(largest, 1) * 8))
+    }
+
+    private mutating func issue(_ size: Int) -> Int {
+        largest = max(largest, size)
         return size
     }
 
     public mutating func chunkFinished(items: Int, duration: Duration) {
         guard items > 0 else { return }
-        let sample = max(Double(duration.nanosecondsClamped), 0) / Double(items)
-        nanosecondsPerItem = nanosecondsPerItem.map { 0.5 * $0 + 0.5 * sample } ?? sample
+        recent.append((items, max(Double(duration.nanosecondsClamped), 0)))
+        if recent.count > 4 { recent.removeFirst() }
     }
 }
 

@@ -13,6 +13,9 @@ final class IMapJob<T, R: Sendable>: Job, IMapFeedback, @unchecked Sendable {  /
     // The feed token holder's state.
     private let source: any ItemSource<T>
     @exclusivity(unchecked) private var sizer: any ChunkSizer
+    /// Read once at creation: the sizer itself may only be touched by the feed token's holder,
+    /// and the chunk is timed after the token has moved on.
+    private let measuresTime: Bool
 
     private struct State {
         var feed: FeedStateMachine
@@ -28,6 +31,7 @@ final class IMapJob<T, R: Sendable>: Job, IMapFeedback, @unchecked Sendable {  /
         self.core = core
         self.source = source
         self.sizer = sizer
+        measuresTime = sizer.measuresTime
         self.pipeline = pipeline
         self.consumer = consumer
         state = LockedBox.make(State(feed: FeedStateMachine(window: window)))
@@ -71,7 +75,7 @@ final class IMapJob<T, R: Sendable>: Job, IMapFeedback, @unchecked Sendable {  /
         }
 
         worker.begin(self)
-        let began = sizer.measuresTime ? Deadline.now() : nil
+        let began = measuresTime ? Deadline.now() : nil
         let results = items.withUnsafeBufferPointer { buffer -> ChunkResults<R> in
             let out = UnsafeMutablePointer<R>.allocate(capacity: buffer.count)
             defer { out.deallocate() }

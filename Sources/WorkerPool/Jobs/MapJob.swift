@@ -19,6 +19,9 @@ final class MapJob<T, R: Sendable>: Job, Cancellable, @unchecked Sendable {  // 
     // The feed token holder's state.
     private let source: any ItemSource<T>
     @exclusivity(unchecked) private var sizer: any ChunkSizer
+    /// Read once at creation: the sizer itself may only be touched by the feed token's holder,
+    /// and the chunk is timed after the token has moved on.
+    private let measuresTime: Bool
     @exclusivity(unchecked) private var nextStart = 0
 
     private struct State {
@@ -31,18 +34,22 @@ final class MapJob<T, R: Sendable>: Job, Cancellable, @unchecked Sendable {  // 
         var filled: [Range<Int>] = []
         /// Chunks admitted through the submission gate and not yet released.
         var admitted = 0
+        /// The size of the last chunk cut (before the first, the expected size), for statistics.
         var lastChunkSize = 1
     }
     private let state = LockedBox.make(State())
 
-    init(core: PoolCore, count: Int, source: any ItemSource<T>, sizer: any ChunkSizer, pipeline: ChunkPipeline<T, R>, callbacks: Callbacks<[R]>) {
+    init(core: PoolCore, count: Int, source: any ItemSource<T>, sizer: any ChunkSizer, typicalChunkSize: Int,
+         pipeline: ChunkPipeline<T, R>, callbacks: Callbacks<[R]>) {
         self.core = core
         self.count = count
         self.source = source
         self.sizer = sizer
+        measuresTime = sizer.measuresTime
         self.pipeline = pipeline
         self.callbacks = callbacks
         slots = .allocate(capacity: max(count, 1))
+        state.withLockedValue { $0.lastChunkSize = max(typicalChunkSize, 1) }
     }
 
     deinit {
@@ -104,7 +111,7 @@ final class MapJob<T, R: Sendable>: Job, Cancellable, @unchecked Sendable {  // 
         }
 
         worker.begin(self)
-        let began = sizer.measuresTime ? Deadline.now() : nil
+        let began = measuresTime ? Deadline.now() : nil
         let outcome = items.withUnsafeBufferPointer { buffer in
             pipeline.run(.values(buffer), stopAtFirstError: true, into: slots + start)
         }
