@@ -36,6 +36,12 @@ public final class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `phas
         self.canceller = canceller
     }
 
+    /// Unlinks the job of a result that will never be delivered (its submission was refused),
+    /// breaking the job -> result -> job cycle that `publish()` otherwise breaks.
+    func detach() {
+        mutex.withLock { canceller = nil }
+    }
+
     // MARK: Python's API
 
     /// Waits for the result and returns it (Python's `get`).

@@ -153,6 +153,7 @@ extension Pool {
             try core.submit(job, items: plan.count)
         } catch {
             if admitted { core.gate?.release(plan.estimatedChunks) }
+            job.result.detach()  // refused: the result is never delivered, so break the cycle here
             throw error
         }
         return job.result

@@ -160,6 +160,8 @@ extension Pool {
             try core.submit(job, items: 1)
         } catch {
             if admitted { core.gate?.release(1) }
+            // Refused: break the job -> work -> result -> job cycle, or both would leak.
+            job.perform = nil
             throw error
         }
         return result

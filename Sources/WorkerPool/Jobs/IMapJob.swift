@@ -88,7 +88,12 @@ final class IMapJob<T, R: Sendable>: Job, IMapFeedback, @unchecked Sendable {  /
         }
         let timing = began.map { (items: items.count, duration: Duration.nanoseconds(Int64(Deadline.now().nanoseconds - $0.nanoseconds))) }
         worker.end(completed: results.values.count, failed: results.failures.count, cancelled: 0)
-        if !isCancelled { consumer?.deliver(results, index: index) }
+        #if DEBUG
+        let lost = FaultInjection.fire(.loseOneIMapChunk)
+        #else
+        let lost = false
+        #endif
+        if !isCancelled && !lost { consumer?.deliver(results, index: index) }
         chunkFinished(timing: timing)
         return true
     }

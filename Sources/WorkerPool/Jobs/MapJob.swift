@@ -112,13 +112,23 @@ final class MapJob<T, R: Sendable>: Job, Cancellable, @unchecked Sendable {  // 
 
         worker.begin(self)
         let began = measuresTime ? Deadline.now() : nil
-        let outcome = items.withUnsafeBufferPointer { buffer in
-            pipeline.run(.values(buffer), stopAtFirstError: true, into: slots + start)
-        }
+        let outcome = run(items, into: slots + start)
         let timing = began.map { (items: items.count, duration: Duration.nanoseconds(Int64(Deadline.now().nanoseconds - $0.nanoseconds))) }
         worker.end(completed: outcome.produced, failed: outcome.failures.count, cancelled: outcome.skipped)
         chunkFinished(start: start, outcome: outcome, timing: timing)
         return true
+    }
+
+    /// Runs one chunk's bodies, writing its results at `destination`.
+    private func run(_ items: ArraySlice<T>, into destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
+        let outcome = items.withUnsafeBufferPointer { pipeline.run(.values($0), stopAtFirstError: true, into: destination) }
+        #if DEBUG
+        if FaultInjection.fire(.runOneChunkTwice) {
+            destination.deinitialize(count: outcome.produced)
+            return items.withUnsafeBufferPointer { pipeline.run(.values($0), stopAtFirstError: true, into: destination) }
+        }
+        #endif
+        return outcome
     }
 
     private func chunkFinished(start: Int, outcome: ChunkOutcome?, timing: (items: Int, duration: Duration)?) {
