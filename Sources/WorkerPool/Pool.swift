@@ -13,7 +13,7 @@ import Foundation
 /// try pool.join()
 /// ```
 ///
-/// Threads: each worker is a dedicated `Thread` named `WorkerPool.<id>` (its worker id) that runs bodies
+/// Threads: each worker is a dedicated `Thread` named `WPool.<id>` (its worker id) that runs bodies
 /// one chunk at a time. Callbacks run one at a time on the pool's callback queue (or the queue you
 /// pass), never on a worker. Blocking calls (`apply`, `map`, `get`, `join`) block the calling
 /// thread; their `async` twins suspend instead.

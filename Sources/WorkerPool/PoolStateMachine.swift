@@ -149,6 +149,9 @@ struct JobCache {
     mutating func insert(_ job: any Job) {
         job.cacheSlot = jobs.count
         jobs.append(job)
+        #if DEBUG
+        JobCacheAudit.adjust(by: 1)
+        #endif
     }
 
     /// Removes `job` if it is in the cache (removing twice, or after `removeAll`, does nothing).
@@ -161,10 +164,16 @@ struct JobCache {
             last.cacheSlot = slot
         }
         job.cacheSlot = -1
+        #if DEBUG
+        JobCacheAudit.adjust(by: -1)
+        #endif
     }
 
     mutating func removeAll() -> [any Job] {
         for job in jobs { job.cacheSlot = -1 }
+        #if DEBUG
+        JobCacheAudit.adjust(by: -jobs.count)
+        #endif
         defer { jobs = [] }
         return jobs
     }

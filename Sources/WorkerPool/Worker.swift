@@ -76,8 +76,13 @@ final class WorkerContext: @unchecked Sendable {  // `counters` is guarded by it
 
     // MARK: The worker loop
 
-    /// The thread's name, `WorkerPool.<id>`.
-    var name: String { "WorkerPool.\(id)" }
+    /// The prefix of every worker thread's name.
+    static let namePrefix = "WPool."
+
+    /// The thread's name, `WPool.<id>`: Linux keeps 15 bytes of a thread's name, so the prefix is
+    /// short enough for ids up to 999,999,999 to fit (a long-running pool that replaces its
+    /// workers reaches five-digit ids soon, and `WorkerPool.` would leave room for four).
+    var name: String { "\(WorkerContext.namePrefix)\(id)" }
 
     /// Starts the worker's dedicated thread.
     func start() {
@@ -90,8 +95,7 @@ final class WorkerContext: @unchecked Sendable {  // `counters` is guarded by it
     /// Python's `worker()`: initializer once, then chunks until the channel closes or
     /// `maxTasksPerWorker` chunks are done.
     private func main() {
-        // Linux keeps 15 bytes of a thread's name, and Foundation's `Thread.name` is that OS name,
-        // so the name is short: `WorkerPool.<id>` (what `top -H`, gdb and /proc show).
+        // Foundation's `Thread.name` on Linux is the OS name (what `top -H`, gdb and /proc show).
         OSThread.setCurrentName(name)
         let tid = OSThread.currentTID()
         pthread_setspecific(WorkerContext.key, Unmanaged.passUnretained(self).toOpaque())

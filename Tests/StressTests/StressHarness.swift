@@ -24,6 +24,11 @@ func stressSeed(_ fallback: UInt64) -> UInt64 {
     ProcessInfo.processInfo.environment["STRESS_SEED"].flatMap { UInt64($0) } ?? fallback
 }
 
+/// How many seeds each mixed run goes through: `STRESS_ROUNDS` from the environment, or 1.
+func stressRounds() -> Int {
+    max(1, ProcessInfo.processInfo.environment["STRESS_ROUNDS"].flatMap { Int($0) } ?? 1)
+}
+
 /// The error a stress body throws on purpose: which operation, which item.
 struct PlantedError: Error, Equatable {
     let operation: Int

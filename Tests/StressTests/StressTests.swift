@@ -4,16 +4,31 @@ import XCTest
 
 /// The stress suite: random mixes of every kind of submission from 8 threads, checked item by item,
 /// with worker replacement, termination at random moments, callbacks that submit work, and pools
-/// created and destroyed in a loop. Seeds are printed; `STRESS_SEED=<n> swift test --filter
-/// StressTests` replays a run.
+/// created and destroyed in a loop. Seeds are printed; `STRESS_SEED=<n> STRESS_ROUNDS=1 swift test
+/// --filter StressTests` replays a run; `STRESS_ROUNDS=<k>` repeats each mixed run with k seeds.
 final class StressTests: XCTestCase {
+    /// No pool may hold a job in its cache after a test (an undelivered result).
+    override func tearDown() {
+        let left = JobCacheAudit.waitUntilEmpty(timeout: .seconds(60))
+        XCTAssertEqual(left, 0, "\(left) jobs were left in a pool's job cache after the test")
+        super.tearDown()
+    }
+
+    /// Runs `options` `STRESS_ROUNDS` times (default 1), each round with its own seed (round 0 uses
+    /// `options.seed`, so `STRESS_SEED=<n> STRESS_ROUNDS=1` replays a printed run exactly).
     private func check(_ options: StressOptions, file: StaticString = #filePath, line: UInt = #line) throws {
-        let report = try StressRun(options).run()
-        print("stress seed \(options.seed), codec \(options.codec), workers \(options.workers), "
-              + "maxTasksPerWorker \(options.maxTasksPerWorker.map(String.init) ?? "-"): \(report.summary)")
-        for problem in report.problems.prefix(20) { XCTFail(problem, file: file, line: line) }
-        XCTAssertTrue(report.problems.isEmpty, "\(report.problems.count) problems; replay with STRESS_SEED=\(options.seed)", file: file, line: line)
-        XCTAssertGreaterThan(report.operations, 0, file: file, line: line)
+        for round in 0..<stressRounds() {
+            var options = options
+            options.seed = options.seed &+ UInt64(round) &* 7919
+            let report = try StressRun(options).run()
+            print("stress seed \(options.seed), codec \(options.codec), workers \(options.workers), "
+                  + "maxTasksPerWorker \(options.maxTasksPerWorker.map(String.init) ?? "-"): \(report.summary)")
+            for problem in report.problems.prefix(20) { XCTFail(problem, file: file, line: line) }
+            XCTAssertTrue(report.problems.isEmpty, "\(report.problems.count) problems; replay with STRESS_SEED=\(options.seed) STRESS_ROUNDS=1",
+                          file: file, line: line)
+            XCTAssertGreaterThan(report.operations, 0, file: file, line: line)
+            if !report.problems.isEmpty { return }
+        }
     }
 
     func testMixedLoadBinary() throws {
@@ -226,6 +241,6 @@ func processThreadCount() -> Int {
 func poolThreadCount() -> Int {
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
     return tasks.filter { tid in
-        ((try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)) ?? "").hasPrefix("WorkerPool.")
+        ((try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)) ?? "").hasPrefix(WorkerContext.namePrefix)
     }.count
 }

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import WorkerPool
 
-final class ChannelTests: XCTestCase {
+final class ChannelTests: PoolTestCase {
     func testFIFOOrder() throws {
         let channel = try Channel<Int>()
         for i in 0..<100 { try channel.send(i) }
@@ -158,7 +158,7 @@ final class ChannelTests: XCTestCase {
     }
 }
 
-final class EventTests: XCTestCase {
+final class EventTests: PoolTestCase {
     func testSetClearIsSet() {
         let event = Event()
         XCTAssertFalse(event.isSet)

@@ -40,7 +40,7 @@ struct ChunkSimulation {
     var sizes: [Int] { chunks.map(\.size) }
 }
 
-final class ChunkingStrategyTests: XCTestCase {
+final class ChunkingStrategyTests: PoolTestCase {
     private let strategies: [ChunkingStrategy] = [
         .cpython, .fixed(1), .fixed(7), .fixed(10_000), .guided(minimum: 1), .guided(minimum: 8),
         .adaptive(target: .milliseconds(1)), .adaptive(target: .microseconds(10)),

@@ -238,7 +238,7 @@ extension SeededGenerator {
 
 // MARK: Round trips
 
-final class CodecRoundTripTests: XCTestCase {
+final class CodecRoundTripTests: PoolTestCase {
     static let seed: UInt64 = 0x5EED_2026
 
     func testBinaryRoundTripsThousandsOfRandomValues() throws {
@@ -370,7 +370,7 @@ final class CodecRoundTripTests: XCTestCase {
 
 // MARK: Fuzzing
 
-final class CodecFuzzTests: XCTestCase {
+final class CodecFuzzTests: PoolTestCase {
     /// Truncated, bit-flipped and random inputs, 10,000 of them: the decoder may succeed (a flip can
     /// give another valid value) but otherwise throws a DecodingError: never a trap, never an
     /// out-of-bounds read (the ASan run of this test checks the latter).
@@ -440,7 +440,7 @@ struct Fragile: Codable, Equatable, Sendable {
     }
 }
 
-final class CodecFailureTests: XCTestCase {
+final class CodecFailureTests: PoolTestCase {
     func testAResultThatFailsToEncodeFailsOnlyItsJob() throws {
         for codec in [TaskCodec.binary, .json] {
             try withPool(workers: 2, codec: codec) { pool in

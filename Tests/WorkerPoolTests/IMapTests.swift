@@ -4,7 +4,7 @@ import XCTest
 
 /// The intent of CPython's `test_imap`, `test_imap_unordered`, `test_imap_handle_iterable_exception`,
 /// `test_imap_buffersize`.
-final class IMapTests: XCTestCase {
+final class IMapTests: PoolTestCase {
     private func drain<R>(_ iterator: IMapIterator<R>) throws -> [R] {
         var values: [R] = []
         while let value = try iterator.next(timeout: generous) { values.append(value) }

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import WorkerPool
 
-final class PoolApplyTests: XCTestCase {
+final class PoolApplyTests: PoolTestCase {
     func testApplyEveryCodec() throws {
         for codec in [TaskCodec.binary, .json, .passthrough, .custom(PropertyListTaskCoder())] {
             try withPool(workers: 2, codec: codec) { pool in
@@ -19,7 +19,7 @@ final class PoolApplyTests: XCTestCase {
             let id = try pool.apply(0) { _ in Pool.currentWorkerID ?? -1 }
             XCTAssertGreaterThan(id, 0)
             let pair = try pool.apply(0) { _ in [String(Pool.currentWorkerID ?? -1), Thread.current.name ?? ""] }
-            XCTAssertEqual(pair[1], "WorkerPool.\(pair[0])")
+            XCTAssertEqual(pair[1], "WPool.\(pair[0])")
         }
     }
 

@@ -4,7 +4,7 @@ import XCTest
 
 /// One test that produces every `PoolError` case through the public API. The switch in
 /// `covered(_:)` has no default, so a new case does not compile until it is produced here too.
-final class PoolErrorTests: XCTestCase {
+final class PoolErrorTests: PoolTestCase {
     private func covered(_ error: PoolError) -> String {
         switch error {
         case .notRunning: return "notRunning"

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import WorkerPool
 
-final class PoolLifecycleTests: XCTestCase {
+final class PoolLifecycleTests: PoolTestCase {
     func testInvalidArguments() {
         XCTAssertInvalidArgument("workers", try Pool(workers: 0))
         XCTAssertInvalidArgument("workers", try Pool(workers: -1))
@@ -63,9 +63,11 @@ final class PoolLifecycleTests: XCTestCase {
         let pool = try Pool(workers: 1)
         let running = Event()
         let release = Event()
+        let sawTermination = Event()
         let first = try pool.applyAsync(0) { (x: Int) -> Int in
             running.set()
             release.wait()
+            if Pool.isCurrentTaskCancelled { sawTermination.set() }
             return x
         }
         XCTAssertTrue(running.wait(timeout: generous))
@@ -84,6 +86,7 @@ final class PoolLifecycleTests: XCTestCase {
         release.set()
         try pool.join()
         XCTAssertEqual(errorCallbacks.value, 20)
+        XCTAssertTrue(sawTermination.isSet, "a running body sees Pool.isCurrentTaskCancelled after terminate()")
         XCTAssertEqual(poolThreadCount(), 0)
         pool.terminate()  // idempotent
         try pool.join()

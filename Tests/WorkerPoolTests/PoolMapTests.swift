@@ -3,7 +3,7 @@ import XCTest
 @testable import WorkerPool
 
 /// The intent of CPython's `test_map`, `test_starmap`, `test_map_async*`, `test_map_chunksize`.
-final class PoolMapTests: XCTestCase {
+final class PoolMapTests: PoolTestCase {
     func testMapEqualsSerialMapForSizesAndChunksizes() throws {
         let workers = 3
         try withPool(workers: workers) { pool in

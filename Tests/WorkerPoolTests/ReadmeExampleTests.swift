@@ -2,7 +2,7 @@ import XCTest
 import WorkerPool
 
 /// The README's examples, compiled and run, so the front page cannot drift from the API.
-final class ReadmeExampleTests: XCTestCase {
+final class ReadmeExampleTests: PoolTestCase {
     func testBlockingExample() throws {
         var printed: [String] = []
         func print(_ items: Any...) { printed.append(items.map { "\($0)" }.joined(separator: " ")) }

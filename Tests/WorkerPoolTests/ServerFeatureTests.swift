@@ -3,7 +3,7 @@ import XCTest
 @testable import WorkerPool
 
 /// Async use from a server, cancellation, bounded submission and statistics.
-final class ServerFeatureTests: XCTestCase {
+final class ServerFeatureTests: PoolTestCase {
     /// 1,000 awaited applies while every body is held until a task on the cooperative pool opens a
     /// gate. If an await blocked a cooperative thread, the few threads of Swift's pool would all be
     /// stuck and the gate would never open.

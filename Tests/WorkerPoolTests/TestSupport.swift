@@ -50,9 +50,9 @@ struct CountingSequence: Sequence, Sendable {
     func makeIterator() -> Iterator { Iterator(counter: counter, limit: limit) }
 }
 
-/// The OS threads of this process whose name starts with `WorkerPool.` (the pool's workers).
+/// The OS threads of this process whose name starts with `WPool.` (the pools' workers).
 func poolThreadCount() -> Int {
-    threadNames().filter { $0.hasPrefix("WorkerPool.") }.count
+    threadNames().filter { $0.hasPrefix(WorkerContext.namePrefix) }.count
 }
 
 /// Every thread of this process, from `/proc/self/task`.
@@ -99,5 +99,16 @@ let generous: Duration = .seconds(30)
 func awaitEvent(_ event: Event, timeout: Duration = generous) async -> Bool {
     await withCheckedContinuation { continuation in
         Thread.detachNewThread { continuation.resume(returning: event.wait(timeout: timeout)) }
+    }
+}
+
+/// The base of the pool tests: after every test, no pool of the process may hold a job in its cache
+/// (a job left there is a result that was never delivered). Results are removed from the cache by
+/// the result path, so the check waits on that, up to `generous`.
+class PoolTestCase: XCTestCase {
+    override func tearDown() {
+        let left = JobCacheAudit.waitUntilEmpty(timeout: generous)
+        XCTAssertEqual(left, 0, "\(left) jobs were left in a pool's job cache after the test")
+        super.tearDown()
     }
 }
