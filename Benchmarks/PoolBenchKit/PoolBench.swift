@@ -60,7 +60,9 @@ func run(_ options: BenchOptions, progress: Bool) async throws -> Report {
     let (python, reason) = options.python ? PythonPeer.locate() : (nil, "CPython peers skipped (--no-python)")
     var title = "pool-bench \(options.command.rawValue)" + (options.tiny ? " (tiny)" : "")
     if options.command == .chunks {
-        title += ": \(options.shape ?? "heavy-tail"), \(sizes.chunkItems) items, \(options.codec ?? "binary") codec, \(workers) workers"
+        let codec = options.codec ?? "binary"
+        let codecs = codec == "all" || codec.contains(",") ? "\(codec) codecs" : "\(codec) codec"
+        title += ": \(options.shape ?? "heavy-tail"), \(sizes.chunkItems) items, \(codecs), \(workers) workers"
     }
     let report = Report(title: title, progress: progress)
     if let reason { report.note(reason) }

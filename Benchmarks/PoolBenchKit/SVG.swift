@@ -25,8 +25,11 @@ enum SVGChart {
             svg += "<text x='\(x)' y='\(plot.height - plot.bottom + 16)' font-size='11' text-anchor='middle'>\(Int(tick))</text>"
             tick *= 4
         }
+        var lastLabelY = Double.infinity
         for value in [1.0, 1.1, 1.5, 2, 5, 10, 100, 1000] where value <= maxRatio {
             let y = plot.y(log10(value))
+            if lastLabelY - y < 14 { continue }  // too close to the label below it to be read
+            lastLabelY = y
             svg += "<line x1='\(plot.left)' y1='\(y)' x2='\(plot.width - plot.right)' y2='\(y)' stroke='#eee'/>"
             svg += "<text x='\(plot.left - 6)' y='\(y + 4)' font-size='11' text-anchor='end'>\(value == value.rounded() ? "\(Int(value))" : "\(value)")x</text>"
         }
