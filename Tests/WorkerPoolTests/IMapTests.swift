@@ -94,6 +94,35 @@ final class IMapTests: PoolTestCase {
         }
     }
 
+    /// Every chunk fails entirely, so each worker builds an empty result array
+    /// at the same moment as the other. Regression test for a ThreadSanitizer
+    /// report: building those arrays with a capacity of zero wrote into the
+    /// process-wide empty-array storage from both workers at once. Meaningful
+    /// under `--sanitize=thread` (CI runs the suite that way).
+    func testChunksWhereEveryItemFailsOnBothWorkers() throws {
+        try withPool(workers: 2) { pool in
+            for ordered in [true, false] {
+                let input = Array(0..<2000)
+                let body: @Sendable (Int) throws -> Int = { throw TestError.boom($0) }
+                let iterator = ordered
+                    ? try pool.imap(input, chunksize: 1, body)
+                    : try pool.imapUnordered(input, chunksize: 1, body)
+                var failed: [Int] = []
+                while true {
+                    do {
+                        guard let value = try iterator.next(timeout: generous) else { break }
+                        XCTFail("no item can succeed, got \(value)")
+                    } catch TestError.boom(let x) {
+                        failed.append(x)
+                    }
+                }
+                XCTAssertEqual(ordered ? failed : failed.sorted(), input)
+                // The map path builds its array once per job; empty results go through the same helper.
+                XCTAssertEqual(try pool.map([Int](), chunksize: 1) { $0 }, [])
+            }
+        }
+    }
+
     func testNextTimeoutLeavesTheIteratorUsable() throws {
         try withPool(workers: 1) { pool in
             let release = Event()

@@ -140,10 +140,7 @@ extension RawReader {
 @inline(__always)
 func readBulkArray<E>(_ reader: inout RawReader, _ type: E.Type, element: BulkElement) throws -> [E] {
     let count = try reader.readCount(minimumSize: element.stride)
-    return try [E](unsafeUninitializedCapacity: count) { buffer, initialized in
-        if let base = buffer.baseAddress {
-            try reader.readBulk(into: UnsafeMutableRawPointer(base), count: count, element: element)
-        }
-        initialized = count
+    return try makeArray(count: count) { (base: UnsafeMutablePointer<E>) in
+        try reader.readBulk(into: UnsafeMutableRawPointer(base), count: count, element: element)
     }
 }

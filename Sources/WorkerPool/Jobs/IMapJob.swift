@@ -80,9 +80,8 @@ final class IMapJob<T, R: Sendable>: Job, IMapFeedback, @unchecked Sendable {  /
             let out = UnsafeMutablePointer<R>.allocate(capacity: buffer.count)
             defer { out.deallocate() }
             let outcome = pipeline.run(.values(buffer), stopAtFirstError: false, into: out)
-            let values = [R](unsafeUninitializedCapacity: outcome.produced) { target, initialized in
-                if let base = target.baseAddress { base.moveInitialize(from: out, count: outcome.produced) }
-                initialized = outcome.produced
+            let values: [R] = makeArray(count: outcome.produced) { base in
+                base.moveInitialize(from: out, count: outcome.produced)
             }
             return ChunkResults(values: values, failures: outcome.failures, count: buffer.count)
         }

@@ -175,9 +175,8 @@ final class MapJob<T, R: Sendable>: Job, Cancellable, @unchecked Sendable {  // 
             return
         }
         precondition(filled.reduce(0) { $0 + $1.count } == count, "map finished with unfilled slots")
-        let values = [R](unsafeUninitializedCapacity: count) { buffer, initialized in
-            if let base = buffer.baseAddress, count > 0 { base.moveInitialize(from: slots, count: count) }
-            initialized = count
+        let values: [R] = makeArray(count: count) { base in
+            base.moveInitialize(from: slots, count: count)
         }
         core.deliver(.success(values), to: result, callbacks: callbacks, job: self)
     }
