@@ -148,11 +148,12 @@ public final class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `phas
         phase = .ready
         canceller = nil
         let wake = event.setLocked()
-        let resumed = waiters
+        // An ordered resume (see `PThreadMutex.passThrough()`): resumed under the mutex, and the
+        // resumed task reads the outcome under it.
+        for waiter in waiters { waiter.resume() }
         waiters = []
         mutex.unlock()
         if wake { mutex.broadcast() }
-        for waiter in resumed { waiter.resume() }
     }
 
     /// The outcome once ready, or nil when `timeout` passed first: the flag and the outcome are

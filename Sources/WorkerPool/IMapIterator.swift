@@ -83,7 +83,9 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, @unchecked Sendable
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(results: self) }
 
     private func nextAsync() async throws -> R? {
-        try await withTaskCancellationHandler {
+        // Waiters are resumed under `mutex`: an ordered resume (see `PThreadMutex.passThrough()`).
+        defer { mutex.passThrough() }
+        return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<R?, any Error>) in
                 mutex.lock()
                 let step = buffer.next()
@@ -150,8 +152,11 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, @unchecked Sendable
         let job = self.job
         mutex.unlock()
         changed.broadcast()
-        for (continuation, step) in ready {
-            continuation.resume(with: Result { try settle(step, job: job) })
+        guard !ready.isEmpty else { return }
+        // Settling may call into the job (its own locks), so it happens before taking `mutex` again.
+        let outcomes = ready.map { continuation, step in (continuation, Result { try settle(step, job: job) }) }
+        mutex.withLock {
+            for (continuation, outcome) in outcomes { continuation.resume(with: outcome) }
         }
     }
 }

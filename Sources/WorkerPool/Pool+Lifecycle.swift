@@ -34,9 +34,13 @@ extension Pool {
     /// - Throws: as `join()`.
     public func joined() async throws {
         let core = self.core
+        // An ordered resume (see `PThreadMutex.passThrough()`).
+        let handoff = PThreadMutex.make()
+        defer { handoff.passThrough() }
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try core.join() })
+                let outcome = Result { try core.join() }
+                handoff.withLock { continuation.resume(with: outcome) }
             }
         }
     }

@@ -118,14 +118,16 @@ final class PoolCore: @unchecked Sendable {  // `machine`, `workers` and `exited
     @discardableResult
     func deliver<Value>(_ outcome: Result<Value, any Error>, to result: AsyncResult<Value>, callbacks: Callbacks<Value>, job: (any Job)?) -> Bool {
         guard result.settle(outcome) else { return false }
+        // The job leaves the cache before its result becomes ready, so that once `get()` or
+        // `value` returns, `statistics.jobsInCache` no longer counts it.
         if callbacks.isEmpty {
-            result.publish()
             if let job { finished(job) }
+            result.publish()
         } else {
             callbackQueue.async {
                 callbacks.run(outcome)
-                result.publish()
                 if let job { self.finished(job) }
+                result.publish()
             }
         }
         return true

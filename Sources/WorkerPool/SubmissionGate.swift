@@ -42,6 +42,8 @@ final class SubmissionGate: @unchecked Sendable {  // `queued`, `closed` and `wa
     @usableFromInline
     func acquire(_ chunks: Int) async throws {
         let id = mutex.withLock { () -> Int in nextWaiterID += 1; return nextWaiterID }
+        // Waiters are resumed under `mutex`: an ordered resume (see `PThreadMutex.passThrough()`).
+        defer { mutex.passThrough() }
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 let outcome: Result<Void, any Error>? = mutex.withLock {
@@ -57,11 +59,10 @@ final class SubmissionGate: @unchecked Sendable {  // `queued`, `closed` and `wa
                 if let outcome { continuation.resume(with: outcome) }
             }
         } onCancel: {
-            let continuation = mutex.withLock { () -> UnsafeContinuation<Void, any Error>? in
-                guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return waiters.remove(at: index).continuation
+            mutex.withLock {
+                guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
+                waiters.remove(at: index).continuation.resume(throwing: CancellationError())
             }
-            continuation?.resume(throwing: CancellationError())
         }
     }
 
@@ -69,27 +70,24 @@ final class SubmissionGate: @unchecked Sendable {  // `queued`, `closed` and `wa
     @usableFromInline
     func release(_ chunks: Int) {
         guard chunks > 0 else { return }
-        var admitted: [UnsafeContinuation<Void, any Error>] = []
         mutex.withLock {
             queued -= chunks
             while queued < limit, !waiters.isEmpty {
                 let waiter = waiters.removeFirst()
                 queued += waiter.chunks
-                admitted.append(waiter.continuation)
+                waiter.continuation.resume()
             }
         }
         roomAvailable.broadcast()
-        for continuation in admitted { continuation.resume() }
     }
 
     /// Refuses every waiting and later submission with `.notRunning`.
     func close() {
-        let refused = mutex.withLock { () -> [UnsafeContinuation<Void, any Error>] in
+        mutex.withLock {
             closed = true
-            defer { waiters.removeAll() }
-            return waiters.map(\.continuation)
+            for waiter in waiters { waiter.continuation.resume(throwing: PoolError.notRunning) }
+            waiters.removeAll()
         }
         roomAvailable.broadcast()
-        for continuation in refused { continuation.resume(throwing: PoolError.notRunning) }
     }
 }

@@ -196,6 +196,22 @@ struct PThreadMutex: @unchecked Sendable {  // the pthread mutex is its own guar
         defer { unlock() }
         return try body()
     }
+
+    /// Locks and unlocks: the awaiting half of an *ordered resume*.
+    ///
+    /// Every continuation this library resumes from another thread is resumed while that thread
+    /// holds a mutex, and the resumed task passes through the same mutex before it goes on. The
+    /// concurrency runtime orders the two threads itself, but when the resume lands before the task
+    /// has reached its suspension point, the task continues without an executor hop and
+    /// ThreadSanitizer sees no ordering between the resumer's last read of the task's frame and the
+    /// task's next writes to it (it reports a race in `withUnsafeThrowingContinuation`). The mutex
+    /// makes that ordering visible. Resuming never runs user code (it only enqueues the task), so
+    /// it is allowed under the lock.
+    @inline(__always)
+    func passThrough() {
+        lock()
+        unlock()
+    }
 }
 
 /// A pthread condition variable bound to `CLOCK_MONOTONIC`, waited on with a separate
