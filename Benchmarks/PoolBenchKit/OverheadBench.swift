@@ -165,6 +165,28 @@ struct OverheadBench {
             }
             blackHole(sum)
         }))
+        let window = min(1000, tasks)
+        report.add(Measurement(section: section, peer: "WorkerPool await apply, TaskGroup of \(window) at a time", items: tasks, timing: try await measureAsync(repeats: repeats) {
+            let sum = try await withThrowingTaskGroup(of: Int.self) { group in
+                var next = 0
+                func addChild() {
+                    let i = next
+                    group.addTask { try await pool.apply(i, body) }
+                    next += 1
+                }
+                while next < window { addChild() }
+                var sum = 0
+                while let value = try await group.next() {
+                    sum &+= value
+                    if next < tasks { addChild() }
+                }
+                return sum
+            }
+            blackHole(sum)
+        }))
+        report.add(Measurement(section: section, peer: "WorkerPool await map (one chunked job)", items: tasks, timing: try await measureAsync(repeats: repeats) {
+            blackHole(try await pool.map(0..<tasks, body).reduce(0, &+))
+        }))
         pool.close()
         try await pool.joined()
         report.status("async: TaskGroup")
