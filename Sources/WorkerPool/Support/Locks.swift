@@ -201,12 +201,13 @@ struct PThreadMutex: @unchecked Sendable {  // the pthread mutex is its own guar
     ///
     /// Every continuation this library resumes from another thread is resumed while that thread
     /// holds a mutex, and the resumed task passes through the same mutex before it goes on. The
-    /// concurrency runtime orders the two threads itself, but when the resume lands before the task
-    /// has reached its suspension point, the task continues without an executor hop and
-    /// ThreadSanitizer sees no ordering between the resumer's last read of the task's frame and the
-    /// task's next writes to it (it reports a race in `withUnsafeThrowingContinuation`). The mutex
-    /// makes that ordering visible. Resuming never runs user code (it only enqueues the task), so
-    /// it is allowed under the lock.
+    /// concurrency runtime orders the two threads itself, in code ThreadSanitizer does not watch, so
+    /// TSan can see no ordering between the resumer's last read of the continuation (in the task's
+    /// frame) and the task's next write to that memory. CI once reported exactly that, as a race in
+    /// `withUnsafeThrowingContinuation`; it needs the resume to land in a narrow window (most likely
+    /// before the task has suspended), which is why it is rare. The mutex makes the ordering
+    /// visible. Resuming never runs user code (it only enqueues the task), so it is allowed under
+    /// the lock.
     @inline(__always)
     func passThrough() {
         lock()
