@@ -117,10 +117,12 @@ final class PoolLifecycleTests: PoolTestCase {
         XCTAssertFalse(ids.contains(-1))
         pool.close()
         try pool.join()
-        // Every worker that ran a task was replaced, except perhaps the last one, which may exit
-        // after close() emptied the cache; each worker ran the initializer once.
+        // Every worker that ran a task was replaced, except those that reached their exit after
+        // close(): a worker exits after delivering its result, so the last task's worker and the
+        // one before it (the other of the two) may both still be on their way out when close()
+        // comes, and a closed pool replaces no one. Each worker ran the initializer once.
         let restarts = pool.statistics.workerRestarts
-        XCTAssertTrue((19...20).contains(restarts), "\(restarts) restarts")
+        XCTAssertTrue((18...20).contains(restarts), "\(restarts) restarts")
         XCTAssertEqual(initializers.value, 2 + restarts)
         XCTAssertEqual(Set(initializerWorkers.values).count, 2 + restarts)
         XCTAssertTrue(Set(ids).isSubset(of: Set(initializerWorkers.values)))
