@@ -3,6 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "swift-worker-pool",
+    // Synchronization's `Atomic` (the pool's per-task flags and counters) needs these; Linux has no floor.
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
         .library(name: "WorkerPool", targets: ["WorkerPool"]),
         .executable(name: "pool-bench", targets: ["pool-bench"]),

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The result of `applyAsync` (Python's `AsyncResult`/`ApplyResult`); `MapResult` is the same type
 /// with an array value.
 ///
@@ -5,46 +7,36 @@
 /// When the job has callbacks, the callback runs on the pool's callback queue first, and the result
 /// becomes ready only after it returned: so a callback has always finished before `get()` returns.
 ///
-/// All members may be called from any thread. `get` and `wait` block the calling thread;
-/// from Swift concurrency, `await result.value` instead.
-public final class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `phase`, `outcome`, `waiters` and `canceller` are guarded by `event.lock`
-    // This generic class stores no value of a generic type: the outcome sits in a closure, and
-    // awaiting tasks are resumed with `Void`, then read it. A class's deinit always runs
-    // unspecialized, and destroying a generic stored value there costs a generic-metadata lookup
-    // per result: as much as the rest of a small task's bookkeeping.
+/// All members may be called from any thread. `get` and `wait` block the calling thread (on one of
+/// the pool's own workers they run the pool's queued work while they wait, so a body that waits for
+/// work it submitted never deadlocks the pool); from Swift concurrency, `await result.value`.
+///
+/// The result is backed by an event: one atomic word (settled, ready, waiters) and the pool's wait
+/// registry for threads and tasks that wait before it is ready (`WaitRegistry`). For an `apply`,
+/// the result *is* the job: one object from submission to delivery.
+public class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `storedValue`/`storedError` are written once by the thread that wins `settle` (a compare-and-swap on `flags`) before `publish` releases the ready bit, and read only after an acquiring load sees it
+    @usableFromInline static var settledBit: Int { 1 }
+    @usableFromInline static var readyBit: Int { 2 }
+    @usableFromInline static var waitersBit: Int { 4 }
 
-    /// Raised when the result becomes ready; blocking waits wait on it. Its lock also guards this
-    /// result's state.
-    @usableFromInline let event = EventCore()
-    @exclusivity(unchecked) @usableFromInline var phase = ResultPhase.pending
-    /// The decided outcome, once settled.
-    @exclusivity(unchecked) @usableFromInline var outcome: (@Sendable () -> Result<Value, any Error>)?
-    /// Tasks awaiting `value`, resumed once the result is ready.
-    @exclusivity(unchecked) @usableFromInline var waiters: [UnsafeContinuation<Void, Never>] = []
-    /// The job, while it can still be cancelled. Dropped once the result is ready, which breaks the
-    /// job → result → job cycle.
-    @exclusivity(unchecked) @usableFromInline var canceller: (any Cancellable)?
-
-    @inlinable var mutex: ConditionLock { event.lock }
+    @usableFromInline let flags = Atomic<Int>(0)
+    @usableFromInline var storedValue: Value?
+    @usableFromInline var storedError: (any Error)?
+    /// The pool whose workers deliver this result (for waits on its own workers); nil for a result
+    /// that was decided at submission (an empty map, an argument that could not be encoded).
+    @usableFromInline let core: PoolCore?
 
     @usableFromInline
-    init() {}
-
-    /// Links the job for `cancel()`. Called before the result is shared with any other thread.
-    @inlinable
-    func attach(_ canceller: any Cancellable) {
-        self.canceller = canceller
-    }
-
-    /// Unlinks the job of a result that will never be delivered (its submission was refused),
-    /// breaking the job -> result -> job cycle that `publish()` otherwise breaks.
-    func detach() {
-        mutex.withLock { canceller = nil }
+    init(core: PoolCore?) {
+        self.core = core
     }
 
     // MARK: Python's API
 
     /// Waits for the result and returns it (Python's `get`).
+    ///
+    /// On one of the pool's own workers (a body waiting for work it submitted), runs the pool's
+    /// queued work while it waits.
     ///
     /// - Parameter timeout: how long to wait; `nil` waits as long as it takes; zero or negative
     ///   only checks.
@@ -54,8 +46,10 @@ public final class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `phas
     @available(*, noasync, message: "get() blocks its thread; use `try await result.value`")
     @inlinable
     public func get(timeout: Duration? = nil) throws -> Value {
-        guard let outcome = waitForOutcome(timeout: timeout) else { throw PoolError.timeout }
-        return try outcome().get()
+        if !isReady {
+            guard waitUntilReady(until: Deadline.after(timeout)) else { throw PoolError.timeout }
+        }
+        return try readyValue()
     }
 
     /// Waits until the result is ready or `timeout` has passed (Python's `wait`).
@@ -64,49 +58,49 @@ public final class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `phas
     @available(*, noasync, message: "wait() blocks its thread; use `await result.value`")
     @discardableResult
     public func wait(timeout: Duration? = nil) -> Bool {
-        waitForOutcome(timeout: timeout) != nil
+        isReady || waitUntilReady(until: Deadline.after(timeout))
     }
 
     /// Whether the result is ready (Python's `ready()`).
-    public var isReady: Bool { event.isSet }
+    @inlinable
+    public var isReady: Bool { flags.load(ordering: .acquiring) & AsyncResult.readyBit != 0 }
 
     /// Whether the job succeeded (Python's `successful()`).
     ///
     /// - Throws: `PoolError.notReady` while the result is pending.
     public var isSuccessful: Bool {
         get throws {
-            guard let outcome = readyOutcome() else { throw PoolError.notReady }
-            if case .success = outcome() { return true }
-            return false
+            guard isReady else { throw PoolError.notReady }
+            return storedError == nil
         }
     }
 
-    /// The value, awaited without blocking any thread: the continuation is resumed by the pool's
-    /// result path.
+    /// The value, awaited without blocking any thread: the task is resumed by the pool's result path.
     ///
-    /// Cancelling the awaiting task cancels the job (as `cancel()` does): the await then throws
-    /// `CancellationError`, unless the job had already finished.
+    /// Cancelling the awaiting task stops only its own wait: the await throws `CancellationError`.
+    /// When it was the last task or thread waiting for this result, the job is cancelled too (as
+    /// `cancel()` does); other awaiters of the same result are unaffected. The async forms
+    /// `await pool.apply/map/starmap(...)` own their job, so cancelling them cancels it.
     ///
-    /// - Throws: as `get()`, without `.timeout`.
+    /// - Throws: as `get()`, without `.timeout`; `CancellationError` if the task was cancelled.
     public var value: Value {
         get async throws {
-            if let outcome = readyOutcome() { return try outcome().get() }
-            await withTaskCancellationHandler {
-                await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-                    mutex.lock()
-                    if phase == .ready {
-                        mutex.unlock()
-                        continuation.resume()
-                    } else {
-                        waiters.append(continuation)
-                        mutex.unlock()
-                    }
+            if !isReady {
+                let object = ObjectIdentifier(self)
+                let wake = await FlagWait.suspend(
+                    object: object,
+                    isReady: { isReady },
+                    setWaitersBitAndCheckReady: { setWaitersBitAndCheckReady() },
+                    edge: { self.flags.wrappingAdd(0, ordering: .releasing) })
+                // The acquiring load pairs with the resumer's release: the ready bit's, or the
+                // cancellation handler's edge.
+                _ = flags.load(ordering: .acquiring)
+                if case .cancelled(let last) = wake {
+                    if last { cancel() }
+                    throw CancellationError()
                 }
-            } onCancel: {
-                self.cancel()
             }
-            guard let outcome = readyOutcome() else { preconditionFailure("resumed before the result was ready") }
-            return try outcome().get()
+            return try readyValue()
         }
     }
 
@@ -114,78 +108,80 @@ public final class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `phas
     /// fails with `CancellationError`, the error callback gets that error, and the job leaves the
     /// pool's cache. A body that is already running finishes (it may poll
     /// `Pool.isCurrentTaskCancelled` to stop early); its result is discarded.
-    /// Cancelling a finished result does nothing.
+    /// Cancelling a finished result does nothing. Never blocks; may be called from any thread.
     public func cancel() {
-        let canceller = mutex.withLock { self.canceller }
-        canceller?.cancel()
+        cancelJob()
     }
 
     // MARK: The result path (pool side)
 
+    /// What `cancel()` does: overridden by the jobs that are their own results.
+    @usableFromInline
+    func cancelJob() {}
+
     /// Decides the result; the first decision wins. Returns whether this call decided it.
     /// After a successful `settle`, the caller runs the callbacks and then calls `publish()`.
     @inlinable
-    func settle(_ result: Result<Value, any Error>) -> Bool {
-        mutex.lock()
-        defer { mutex.unlock() }
-        guard phase == .pending else { return false }
-        phase = .settled
-        outcome = { result }
+    func settle(_ outcome: Result<Value, any Error>) -> Bool {
+        var current = flags.load(ordering: .relaxed)
+        while true {
+            if current & AsyncResult.settledBit != 0 { return false }
+            let (exchanged, original) = flags.compareExchange(
+                expected: current, desired: current | AsyncResult.settledBit,
+                successOrdering: .acquiringAndReleasing, failureOrdering: .relaxed)
+            if exchanged { break }
+            current = original
+        }
+        switch outcome {
+        case .success(let value): storedValue = value
+        case .failure(let error): storedError = error
+        }
         return true
     }
 
-    /// Whether the result was decided (it may not be ready yet: its callback may still be running).
+    /// Whether the result was decided (its callback may still be running).
     @inlinable
-    var isSettled: Bool {
-        mutex.withLock { phase != .pending }
-    }
+    var isSettled: Bool { flags.load(ordering: .acquiring) & AsyncResult.settledBit != 0 }
 
-    /// Makes a settled result ready: raises the event and resumes every awaiting task.
+    /// Makes a settled result ready: raises the ready bit and wakes every waiting thread and task.
     @inlinable
     func publish() {
-        mutex.lock()
-        precondition(phase == .settled, "publish() without settle()")
-        phase = .ready
-        canceller = nil
-        let wake = event.setLocked()
-        // An ordered resume (see `PThreadMutex.passThrough()`): resumed under the mutex, and the
-        // resumed task reads the outcome under it.
-        for waiter in waiters { waiter.resume() }
-        waiters = []
-        mutex.unlock()
-        if wake { mutex.broadcast() }
-    }
-
-    /// The outcome once ready, or nil when `timeout` passed first: the flag and the outcome are
-    /// read under the one lock that guards both.
-    @usableFromInline
-    func waitForOutcome(timeout: Duration?) -> (@Sendable () -> Result<Value, any Error>)? {
-        let deadline = Deadline.after(timeout)
-        mutex.lock()
-        defer { mutex.unlock() }
-        guard event.waitLocked(until: deadline, for: { phase == .ready }) else { return nil }
-        return outcome
+        let old = flags.bitwiseOr(AsyncResult.readyBit, ordering: .acquiringAndReleasing).oldValue
+        if old & AsyncResult.waitersBit != 0 { WaitRegistry.wakeAll(for: ObjectIdentifier(self)) }
     }
 
     @usableFromInline
-    func readyOutcome() -> (@Sendable () -> Result<Value, any Error>)? {
-        mutex.withLock { phase == .ready ? outcome : nil }
+    func setWaitersBitAndCheckReady() -> Bool {
+        flags.bitwiseOr(AsyncResult.waitersBit, ordering: .acquiringAndReleasing).oldValue & AsyncResult.readyBit != 0
+    }
+
+    /// Blocks until ready or `deadline`; on one of the pool's workers, helps while it waits.
+    @usableFromInline
+    func waitUntilReady(until deadline: Deadline) -> Bool {
+        let object = ObjectIdentifier(self)
+        if let core, let worker = WorkerContext.current, worker.core === core {
+            return core.helpWhileWaiting(
+                worker, until: deadline, isReady: { isReady },
+                register: { parker, id in
+                    if case .registered = WaitRegistry.register(Waiter(id: id, kind: .thread(parker)), for: object,
+                                                                unlessReady: { setWaitersBitAndCheckReady() }) {
+                        return true
+                    }
+                    return false
+                },
+                unregister: { WaitRegistry.remove(id: $0, for: object) != nil })
+        }
+        return FlagWait.block(until: deadline, object: object, isReady: { isReady }) { setWaitersBitAndCheckReady() }
+    }
+
+    /// The value or error of a ready result.
+    @inlinable
+    func readyValue() throws -> Value {
+        if let storedError { throw storedError }
+        return storedValue!
     }
 }
 
 /// The result of `mapAsync`/`starmapAsync` (Python's `MapResult`): an `AsyncResult` whose value is
 /// the array of results in input order.
 public typealias MapResult<R: Sendable> = AsyncResult<[R]>
-
-/// The life of one result: pending, settled (decided, callbacks running), ready. Only ever moves
-/// forward: `settle` moves pending to settled (the first decision wins), `publish` settled to ready.
-@usableFromInline
-enum ResultPhase: Equatable {
-    case pending, settled, ready
-}
-
-/// Something a user can cancel: a job of the pool.
-@usableFromInline
-protocol Cancellable: AnyObject, Sendable {
-    func cancel()
-}

@@ -13,15 +13,18 @@ public enum ChannelError: Error, Equatable, Sendable {
 ///
 /// Every method may be called from any thread. The blocking calls (`send` on a full channel,
 /// `receive`) block the calling thread: call them from threads you own, not from Swift concurrency.
-/// The pool's own worker threads take their work from a `Channel`.
-public final class Channel<Element: Sendable>: @unchecked Sendable {  // all state guarded by `mutex`
-    private let mutex = PThreadMutex.make()
-    private let notEmpty = PThreadCondition.make()
-    private let notFull = PThreadCondition.make()
-    @exclusivity(unchecked) private var buffer = RingBuffer<Element>()
-    @exclusivity(unchecked) private var closed = false
-    @exclusivity(unchecked) private var waitingReceivers = 0
-    @exclusivity(unchecked) private var waitingSenders = 0
+/// Blocked threads wait in arrival order and each is woken by name (its own parker), never by a
+/// broadcast. The pool's workers take their work from its own `TaskChannel`, the same shape with a
+/// bounded pool's admission rules.
+public final class Channel<Element: Sendable>: Sendable {
+    private struct State {
+        var buffer = RingBuffer<Element>()
+        var closed = false
+        var receivers = WaiterQueue<Parker>()
+        var senders = WaiterQueue<Parker>()
+    }
+
+    private let state = LockedBox.make(State())
 
     /// The most elements the channel holds before `send` blocks; `nil` means unbounded.
     public let capacity: Int?
@@ -35,11 +38,6 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {  // all sta
         self.capacity = capacity
     }
 
-    /// An unbounded channel (cannot fail, unlike the public initializer).
-    static func unbounded() -> Channel {
-        try! Channel(capacity: nil)
-    }
-
     /// Appends `element`, blocking while a bounded channel is full.
     ///
     /// - Parameter timeout: how long to wait for room; `nil` waits as long as it takes, zero or
@@ -48,7 +46,45 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {  // all sta
     ///   `PoolError.timeout` if there was no room in time. Either way the element was not queued.
     @available(*, noasync, message: "Channel.send may block its thread")
     public func send(_ element: Element, timeout: Duration? = nil) throws {
-        try send(element, deadline: capacity == nil ? .distantFuture : Deadline.after(timeout))
+        let deadline = Deadline.after(timeout)
+        let parker = Parker.current
+        let id = Waiter.nextID()
+        var mayWait = true
+        while true {
+            let step = state.withLockedValue { state -> SendStep in
+                if state.closed {
+                    _ = state.senders.remove(id: id)
+                    return .closed
+                }
+                if capacity.map({ state.buffer.count < $0 }) ?? true {
+                    state.buffer.append(element)
+                    _ = state.senders.remove(id: id)
+                    return .sent(state.receivers.popFirst()?.payload)
+                }
+                guard mayWait else { return .full }
+                if !state.senders.contains(id: id) { state.senders.append(parker, id: id) }
+                return .wait
+            }
+            switch step {
+            case .closed: throw ChannelError.closed
+            case .full: throw PoolError.timeout
+            case .sent(let receiver):
+                receiver?.unpark()
+                return
+            case .wait:
+                if !parker.park(until: deadline) {
+                    // Out of time: one last try. If a receiver picked this sender to wake, its
+                    // unpark is on its way; the try below either sends or hands on nothing.
+                    mayWait = false
+                    if state.withLockedValue({ $0.senders.remove(id: id) }) == nil { _ = parker.park() }
+                }
+            }
+        }
+    }
+
+    private enum SendStep {
+        case closed, full, wait
+        case sent(Parker?)
     }
 
     /// Appends `element` if there is room right now.
@@ -56,39 +92,13 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {  // all sta
     /// - Returns: `false` if the channel is full or closed; the element was then not queued.
     @discardableResult
     public func trySend(_ element: Element) -> Bool {
-        mutex.lock()
-        guard !closed, capacity.map({ buffer.count < $0 }) ?? true else {
-            mutex.unlock()
-            return false
+        let outcome = state.withLockedValue { state -> (sent: Bool, receiver: Parker?) in
+            guard !state.closed, capacity.map({ state.buffer.count < $0 }) ?? true else { return (false, nil) }
+            state.buffer.append(element)
+            return (true, state.receivers.popFirst()?.payload)
         }
-        buffer.append(element)
-        let wake = waitingReceivers > 0
-        mutex.unlock()
-        if wake { notEmpty.signal() }
-        return true
-    }
-
-    func send(_ element: Element, deadline: Deadline) throws {
-        mutex.lock()
-        if let capacity {
-            while !closed && buffer.count >= capacity {
-                waitingSenders += 1
-                let inTime = notFull.wait(mutex, until: deadline)
-                waitingSenders -= 1
-                if !inTime && !closed && buffer.count >= capacity {
-                    mutex.unlock()
-                    throw PoolError.timeout
-                }
-            }
-        }
-        if closed {
-            mutex.unlock()
-            throw ChannelError.closed
-        }
-        buffer.append(element)
-        let wake = waitingReceivers > 0
-        mutex.unlock()
-        if wake { notEmpty.signal() }
+        outcome.receiver?.unpark()
+        return outcome.sent
     }
 
     /// Takes the oldest element, blocking while the channel is empty and open.
@@ -99,72 +109,67 @@ public final class Channel<Element: Sendable>: @unchecked Sendable {  // all sta
     /// - Throws: `PoolError.timeout` if nothing arrived in time (the channel is unchanged).
     @available(*, noasync, message: "Channel.receive blocks its thread")
     public func receive(timeout: Duration? = nil) throws -> Element? {
-        try receive(deadline: Deadline.after(timeout))
-    }
-
-    func receive(deadline: Deadline) throws -> Element? {
-        mutex.lock()
-        while buffer.isEmpty && !closed {
-            waitingReceivers += 1
-            let inTime = notEmpty.wait(mutex, until: deadline)
-            waitingReceivers -= 1
-            if !inTime && buffer.isEmpty && !closed {
-                mutex.unlock()
-                throw PoolError.timeout
+        let deadline = Deadline.after(timeout)
+        let parker = Parker.current
+        let id = Waiter.nextID()
+        var mayWait = true
+        while true {
+            let step = state.withLockedValue { state -> ReceiveStep in
+                if let element = state.buffer.popFirst() {
+                    _ = state.receivers.remove(id: id)
+                    return .received(element, state.senders.popFirst()?.payload)
+                }
+                if state.closed {
+                    _ = state.receivers.remove(id: id)
+                    return .ended
+                }
+                guard mayWait else { return .empty }
+                if !state.receivers.contains(id: id) { state.receivers.append(parker, id: id) }
+                return .wait
+            }
+            switch step {
+            case .received(let element, let sender):
+                sender?.unpark()
+                return element
+            case .ended: return nil
+            case .empty: throw PoolError.timeout
+            case .wait:
+                if !parker.park(until: deadline) {
+                    mayWait = false
+                    if state.withLockedValue({ $0.receivers.remove(id: id) }) == nil { _ = parker.park() }
+                }
             }
         }
-        let element = buffer.popFirst()
-        let wake = element != nil && waitingSenders > 0
-        mutex.unlock()
-        if wake { notFull.signal() }
-        return element
     }
 
-    /// Blocks until an element arrives or the channel is closed and drained (then `nil`).
-    func receiveWithoutTimeout() -> Element? {
-        // Cannot time out without a deadline.
-        try! receive(deadline: .distantFuture)
+    private enum ReceiveStep {
+        case received(Element, Parker?)
+        case ended, empty, wait
     }
 
     /// Takes the oldest element if there is one, without waiting.
     public func tryReceive() -> Element? {
-        mutex.lock()
-        let element = buffer.popFirst()
-        let wake = element != nil && waitingSenders > 0
-        mutex.unlock()
-        if wake { notFull.signal() }
+        let (element, sender) = state.withLockedValue { state -> (Element?, Parker?) in
+            guard let element = state.buffer.popFirst() else { return (nil, nil) }
+            return (element, state.senders.popFirst()?.payload)
+        }
+        sender?.unpark()
         return element
     }
 
     /// Refuses further sends and wakes every blocked sender (which throws) and receiver (which
     /// drains what is left, then gets `nil`). Closing twice does nothing.
     public func close() {
-        mutex.withLock { closed = true }
-        notEmpty.broadcast()
-        notFull.broadcast()
+        let parkers = state.withLockedValue { state -> [Parker] in
+            state.closed = true
+            return state.receivers.removeAll() + state.senders.removeAll()
+        }
+        for parker in parkers { parker.unpark() }
     }
 
     /// Whether `close()` was called.
-    public var isClosed: Bool { mutex.withLock { closed } }
+    public var isClosed: Bool { state.withLockedValue { $0.closed } }
 
     /// The number of queued elements.
-    public var count: Int { mutex.withLock { buffer.count } }
-
-    /// Closes the channel and removes every queued element, returning them oldest first.
-    func closeAndDrain() -> [Element] {
-        let drained = mutex.withLock {
-            closed = true
-            return buffer.removeAll()
-        }
-        notEmpty.broadcast()
-        notFull.broadcast()
-        return drained
-    }
-
-    /// Removes the queued elements that match, returning them oldest first.
-    func remove(where shouldRemove: (Element) -> Bool) -> [Element] {
-        let removed = mutex.withLock { buffer.removeAll(where: shouldRemove) }
-        if !removed.isEmpty { notFull.broadcast() }
-        return removed
-    }
+    public var count: Int { state.withLockedValue { $0.buffer.count } }
 }

@@ -1,37 +1,45 @@
 /// The results of `imap` (in input order) or `imapUnordered` (in completion order), one item at a
 /// time: Python's `IMapIterator`.
 ///
-/// - `next(timeout:)` blocks the calling thread; from Swift concurrency iterate it as an
-///   `AsyncSequence` instead: `for try await r in try pool.imap(xs) { ... }`.
+/// - `next(timeout:)` blocks the calling thread (on one of the pool's own workers it runs the
+///   pool's queued work while it waits); from Swift concurrency iterate it as an `AsyncSequence`
+///   instead: `for try await r in try pool.imap(xs) { ... }`.
 /// - A body that threw: `next` throws that error at the failed item's position, and the following
 ///   call continues with the next item.
-/// - The end: `next` returns nil once every item of the input has been delivered (after
-///   `close()`, every item read before the close).
+/// - The end: `next` returns nil once every item of the input has been delivered.
+/// - `close()` on an imap with `buffersize`: reading stops; the items read are delivered in order,
+///   then `next` throws `PoolError.notRunning` (never a bare nil: the stream was cut short).
 /// - `terminate()`, a broken pool or `cancel()`: the items already computed are still returned in
 ///   order, then `next` throws `.terminated`, `.broken` or `CancellationError`, and keeps throwing it.
 ///
 /// The iterator is meant for one consumer; calls from several threads are safe but share one stream.
-/// Releasing the iterator before the end cancels the rest of its job.
-public final class IMapIterator<R: Sendable>: AsyncSequence, @unchecked Sendable {  // `buffer`, `waiters` and `job` are guarded by `mutex`
+/// Releasing the iterator before the end cancels the rest of its job. A task iterating it that is
+/// cancelled stops its own wait; when no other consumer is waiting, the job is cancelled too.
+public final class IMapIterator<R: Sendable>: AsyncSequence, Sendable {
     public typealias Element = R
     public typealias Failure = any Error
 
-    private let mutex = PThreadMutex.make()
-    private let changed = PThreadCondition.make()
-    @exclusivity(unchecked) private var buffer: IMapBuffer<R>
-    @exclusivity(unchecked) private var waiters: [UnsafeContinuation<R?, any Error>] = []
-    @exclusivity(unchecked) private var job: (any IMapFeedback)?
+    private struct State {
+        var buffer: IMapBuffer<R>
+        var waiters = WaiterQueue<Waiter.Kind>()
+        var job: (any IMapFeedback)?
+    }
 
-    init(ordered: Bool) {
-        buffer = IMapBuffer(ordered: ordered)
+    private let state: LockedBox<State>
+    /// The pool, for a consumer that is one of its workers.
+    private let core: PoolCore
+
+    init(ordered: Bool, core: PoolCore) {
+        state = LockedBox.make(State(buffer: IMapBuffer(ordered: ordered)))
+        self.core = core
     }
 
     func attach(_ job: any IMapFeedback) {
-        mutex.withLock { self.job = job }
+        state.withLockedValue { $0.job = job }
     }
 
     deinit {
-        job?.cancel()
+        state.withLockedValue { $0.job }?.cancel()
     }
 
     /// The next result.
@@ -40,33 +48,29 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, @unchecked Sendable
     ///   only checks.
     /// - Returns: the next result, or nil at the end.
     /// - Throws: `PoolError.timeout` if nothing arrived in time (the iterator stays usable); the
-    ///   error a body threw for this position; `.terminated`, `.broken`, `.encodingFailed` or
-    ///   `CancellationError`.
+    ///   error a body threw for this position; `.notRunning` (reading stopped by `close()`),
+    ///   `.terminated`, `.broken`, `.encodingFailed` or `CancellationError`.
     @available(*, noasync, message: "next(timeout:) blocks its thread; iterate with `for try await`")
     public func next(timeout: Duration? = nil) throws -> R? {
         let deadline = Deadline.after(timeout)
-        mutex.lock()
         while true {
-            let step = buffer.next()
-            if case .wait = step {
-                if deadline.hasPassed {
-                    mutex.unlock()
-                    throw PoolError.timeout
-                }
-                _ = changed.wait(mutex, until: deadline)
-                continue
+            if let (step, job) = poll() { return try settle(step, job: job) }
+            let ready: Bool
+            if let worker = WorkerContext.current, worker.core === core {
+                ready = core.helpWhileWaiting(worker, until: deadline, isReady: { !isWaiting },
+                                              register: { register(.thread($0), id: $1) }, unregister: { unregister($0) })
+            } else {
+                ready = block(until: deadline)
             }
-            let job = self.job
-            mutex.unlock()
-            return try settle(step, job: job)
+            if !ready && isWaiting { throw PoolError.timeout }
         }
     }
 
     /// Cancels the rest of the job: chunks not yet started are skipped, the input is no longer read,
     /// and once the items already computed are consumed `next` throws `CancellationError`.
+    /// Never blocks.
     public func cancel() {
-        let job = mutex.withLock { self.job }
-        job?.cancel()
+        state.withLockedValue { $0.job }?.cancel()
     }
 
     // MARK: AsyncSequence
@@ -74,7 +78,8 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, @unchecked Sendable
     public struct AsyncIterator: AsyncIteratorProtocol {
         let results: IMapIterator<R>
 
-        /// Suspends until the next result; cancelling the task cancels the job.
+        /// Suspends until the next result. Cancelling the task ends its wait with
+        /// `CancellationError` (and cancels the job when no other consumer waits).
         public mutating func next() async throws -> R? {
             try await results.nextAsync()
         }
@@ -83,23 +88,77 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, @unchecked Sendable
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(results: self) }
 
     private func nextAsync() async throws -> R? {
-        // Waiters are resumed under `mutex`: an ordered resume (see `PThreadMutex.passThrough()`).
-        defer { mutex.passThrough() }
-        return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<R?, any Error>) in
-                mutex.lock()
-                let step = buffer.next()
-                if case .wait = step {
-                    waiters.append(continuation)
-                    mutex.unlock()
-                    return
+        let id = Waiter.nextID()
+        while true {
+            if let (step, job) = poll() { return try settle(step, job: job) }
+            let wake = await withTaskCancellationHandler {
+                await withUnsafeContinuation { (continuation: UnsafeContinuation<Wake, Never>) in
+                    let immediate: Wake? = state.withLockedValue { state in
+                        if Task.isCancelled { return .cancelled(last: state.waiters.isEmpty) }
+                        if !state.buffer.isWaiting { return .ready }
+                        state.waiters.append(.task(continuation), id: id)
+                        return nil
+                    }
+                    if let immediate { continuation.resume(returning: immediate) }
                 }
-                let job = self.job
-                mutex.unlock()
-                continuation.resume(with: Result { try settle(step, job: job) })
+            } onCancel: {
+                // Only this task's own waiter, resumed after unlocking; nothing else runs here.
+                let removed = state.withLockedValue { state -> (Waiter.Kind, Int)? in
+                    state.waiters.remove(id: id).map { ($0, state.waiters.count) }
+                }
+                if case let (.task(continuation), remaining)? = removed {
+                    continuation.resume(returning: .cancelled(last: remaining == 0))
+                }
             }
-        } onCancel: {
-            self.cancel()
+            // Every resumer took the continuation out under this lock and resumed it after
+            // unlocking: passing through the lock gives ThreadSanitizer that ordering.
+            state.withLockedValue { _ in }
+            if case .cancelled(let last) = wake {
+                if last { cancel() }
+                throw CancellationError()
+            }
+        }
+    }
+
+    // MARK: Waiting
+
+    /// Takes the next step unless there is none yet.
+    private func poll() -> (IMapBuffer<R>.Step, (any IMapFeedback)?)? {
+        state.withLockedValue { state in
+            if state.buffer.isWaiting { return nil }
+            return (state.buffer.next(), state.job)
+        }
+    }
+
+    private var isWaiting: Bool { state.withLockedValue { $0.buffer.isWaiting } }
+
+    /// Registers a waiter unless a step is ready. Returns whether it registered.
+    private func register(_ waiter: Waiter.Kind, id: UInt64) -> Bool {
+        state.withLockedValue { state in
+            guard state.buffer.isWaiting else { return false }
+            state.waiters.append(waiter, id: id)
+            return true
+        }
+    }
+
+    /// Removes a waiter; false if a waker took it already.
+    private func unregister(_ id: UInt64) -> Bool {
+        state.withLockedValue { $0.waiters.remove(id: id) != nil }
+    }
+
+    /// Blocks the calling thread until a step is ready or `deadline` passes.
+    private func block(until deadline: Deadline) -> Bool {
+        let parker = Parker.current
+        let id = Waiter.nextID()
+        guard register(.thread(parker), id: id) else { return true }
+        while true {
+            if parker.park(until: deadline) {
+                if !isWaiting || !state.withLockedValue({ $0.waiters.contains(id: id) }) { return true }
+                continue  // a permit left from an earlier wait of this thread
+            }
+            if unregister(id) { return false }
+            _ = parker.park()  // the waker's unpark is on its way
+            return true
         }
     }
 
@@ -125,9 +184,9 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, @unchecked Sendable
         update { $0.deliver(chunk, index: index) }
     }
 
-    /// The input ended after `chunks` chunks (or reading stopped).
-    func setTotal(_ chunks: Int) {
-        update { $0.setTotal(chunks) }
+    /// The input ended after `chunks` chunks, or reading stopped early (`endedEarly`).
+    func setTotal(_ chunks: Int, endedEarly: Bool) {
+        update { $0.setTotal(chunks, endedEarly: endedEarly) }
     }
 
     /// The job failed as a whole (terminated, broken, cancelled).
@@ -136,118 +195,20 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, @unchecked Sendable
     }
 
     func detachJob() {
-        mutex.withLock { job = nil }
+        state.withLockedValue { $0.job = nil }
     }
 
-    /// Applies a change, then wakes blocked consumers and resumes the async waiters it can serve.
+    /// Applies a change, then wakes every waiter (after unlocking): each looks again.
     private func update(_ change: (inout IMapBuffer<R>) -> Void) {
-        var ready: [(UnsafeContinuation<R?, any Error>, IMapBuffer<R>.Step)] = []
-        mutex.lock()
-        change(&buffer)
-        while !waiters.isEmpty {
-            let step = buffer.next()
-            if case .wait = step { break }
-            ready.append((waiters.removeFirst(), step))
+        let waiters = state.withLockedValue { state -> [Waiter.Kind] in
+            change(&state.buffer)
+            return state.waiters.removeAll()
         }
-        let job = self.job
-        mutex.unlock()
-        changed.broadcast()
-        guard !ready.isEmpty else { return }
-        // Settling may call into the job (its own locks), so it happens before taking `mutex` again.
-        let outcomes = ready.map { continuation, step in (continuation, Result { try settle(step, job: job) }) }
-        mutex.withLock {
-            for (continuation, outcome) in outcomes { continuation.resume(with: outcome) }
-        }
-    }
-}
-
-/// What the iterator tells its job.
-protocol IMapFeedback: AnyObject, Sendable {
-    /// The consumer took the last item of a chunk (frees room in the read-ahead window).
-    func consumedChunk()
-    func cancel()
-}
-
-/// The results of one chunk of an imap: the values of the items that succeeded, in order, and the
-/// failures by position.
-struct ChunkResults<R> {
-    let values: [R]
-    let failures: [ItemFailure]
-    let count: Int
-}
-
-/// The imap reorder buffer as a value: chunks arrive in any order; `imap` releases them in index
-/// order (early arrivals wait in `early`), `imapUnordered` in arrival order.
-struct IMapBuffer<R> {
-    enum Step {
-        case item(Result<R, any Error>, chunkFinished: Bool)
-        case end
-        case failed(any Error)
-        case wait
-    }
-
-    let ordered: Bool
-    private var early: [Int: ChunkResults<R>] = [:]
-    private var arrivals = RingBuffer<ChunkResults<R>>()
-    private var current: ChunkResults<R>?
-    private var position = 0
-    private var valueIndex = 0
-    private var failureIndex = 0
-    /// `imap`: the index of the next chunk to release.
-    private var nextIndex = 0
-    private var chunksReleased = 0
-    private var total: Int?
-    private var terminal: (any Error)?
-
-    init(ordered: Bool) {
-        self.ordered = ordered
-    }
-
-    mutating func deliver(_ chunk: ChunkResults<R>, index: Int) {
-        if ordered { early[index] = chunk } else { arrivals.append(chunk) }
-    }
-
-    mutating func setTotal(_ chunks: Int) {
-        total = chunks
-    }
-
-    mutating func fail(_ error: any Error) {
-        if terminal == nil { terminal = error }
-    }
-
-    mutating func next() -> Step {
-        if current == nil {
-            if ordered {
-                if let chunk = early.removeValue(forKey: nextIndex) {
-                    current = chunk
-                    nextIndex += 1
-                }
-            } else {
-                current = arrivals.popFirst()
+        for waiter in waiters {
+            switch waiter {
+            case .thread(let parker): parker.unpark()
+            case .task(let continuation): continuation.resume(returning: .ready)
             }
-            position = 0
-            valueIndex = 0
-            failureIndex = 0
         }
-        guard let chunk = current else {
-            if let terminal { return .failed(terminal) }
-            if let total, chunksReleased >= total { return .end }
-            return .wait
-        }
-        let value: Result<R, any Error>
-        if failureIndex < chunk.failures.count && chunk.failures[failureIndex].index == position {
-            value = .failure(chunk.failures[failureIndex].error)
-            failureIndex += 1
-        } else {
-            value = .success(chunk.values[valueIndex])
-            valueIndex += 1
-        }
-        position += 1
-        let finished = position == chunk.count
-        if finished {
-            current = nil
-            chunksReleased += 1
-        }
-        return .item(value, chunkFinished: finished)
     }
 }

@@ -24,7 +24,8 @@ extension Pool {
     ///   - callback: runs with the value on the pool's callback queue before the result is ready.
     ///   - errorCallback: runs with the error instead, when the job fails.
     /// - Throws: `.notRunning` after `close()`/`terminate()`, `.broken` after an initializer threw.
-    ///   In a pool with `maxQueuedChunks`, blocks while the pool is full.
+    ///   In a pool with `maxQueuedChunks`, blocks while the pool is full (on one of the pool's own
+    ///   workers, runs queued work instead of blocking).
     @inlinable
     public func applyAsync<T: Codable & Sendable, R: Codable & Sendable>(
         _ argument: T,
@@ -42,26 +43,7 @@ extension Pool {
         callback: (@Sendable (R) -> Void)?,
         errorCallback: (@Sendable (any Error) -> Void)?
     ) throws -> AsyncResult<R> {
-        let admitted = try admit(chunks: 1)
-        return try submitApply(argument, kernel, Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
-    }
-
-    /// Takes room for `chunks` chunks in a bounded pool, blocking while it is full.
-    /// Returns whether room was taken (false in an unbounded pool).
-    @usableFromInline
-    func admit(chunks: Int) throws -> Bool {
-        guard let gate = core.gate else { return false }
-        try core.checkAcceptingWork()
-        try gate.acquire(chunks)
-        return true
-    }
-
-    /// `admit(chunks:)` for Swift concurrency: suspends while the pool is full.
-    @usableFromInline
-    func admitSuspending(chunks: Int) async throws -> Bool {
-        guard let gate = core.gate else { return false }
-        try core.checkAcceptingWork()
-        try await gate.acquire(chunks)
-        return true
+        let reserved = try core.reserve()
+        return try submitApply(argument, kernel, Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
     }
 }

@@ -1,7 +1,7 @@
 // The async twins of the blocking calls. They never block a thread of Swift's cooperative pool:
 // a bounded pool's admission suspends, and results are awaited through continuations that the
-// pool's result path resumes. Cancelling the awaiting task cancels the job: chunks not yet started
-// are skipped and the await throws `CancellationError`.
+// pool's result path resumes. `await pool.apply/map/starmap` own their job: cancelling the awaiting
+// task cancels it (chunks not yet started are skipped) and the await throws `CancellationError`.
 
 extension Pool {
     /// `apply` for Swift concurrency: suspends until the result is ready.
@@ -34,8 +34,8 @@ extension Pool {
         callback: (@Sendable (R) -> Void)?,
         errorCallback: (@Sendable (any Error) -> Void)?
     ) async throws -> AsyncResult<R> {
-        let admitted = try await admitSuspending(chunks: 1)
-        return try submitApply(argument, kernel, Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
+        let reserved = try await core.reserveSuspending()
+        return try submitApply(argument, kernel, Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
     }
 
     /// `map` for Swift concurrency: suspends until every result is ready.
@@ -74,9 +74,9 @@ extension Pool {
         errorCallback: (@Sendable (any Error) -> Void)?
     ) async throws -> MapResult<R> where S.Element: Codable & Sendable {
         let plan = try planMap(countedSource(items), chunksize: chunksize, chunking: chunking)
-        let admitted = try await admitSuspending(chunks: plan.estimatedChunks)
+        let reserved = try await core.reserveSuspending()
         return try submitMap(plan, pipeline: pipeline(S.Element.self, R.self, kernel),
-                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
+                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
     }
 
     /// `starmap` for Swift concurrency.
@@ -113,8 +113,8 @@ extension Pool {
         errorCallback: (@Sendable (any Error) -> Void)?
     ) async throws -> MapResult<R> {
         let plan = try planMap((ArraySource(items), items.count), chunksize: chunksize, chunking: chunking)
-        let admitted = try await admitSuspending(chunks: plan.estimatedChunks)
+        let reserved = try await core.reserveSuspending()
         return try submitMap(plan, pipeline: starPipeline(for: repeat (each A).self, result: R.self, kernel: kernel),
-                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
+                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
     }
 }

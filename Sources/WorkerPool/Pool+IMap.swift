@@ -4,15 +4,18 @@ extension Pool {
     ///
     /// The input is read lazily, chunk by chunk, as workers need work, and never more than
     /// `workers + buffersize` chunks ahead of the consumer, so an endless or huge input runs in
-    /// bounded memory. After `close()` the pool stops reading the input; the items already read are
-    /// computed and delivered, then the iterator ends.
+    /// bounded memory. After `close()`: without `buffersize`, the whole input is still read and
+    /// computed (Python's behaviour; `join()` waits for the computing, never for the consumer); with
+    /// `buffersize`, reading stops, and after the items read the iterator throws `.notRunning`.
+    /// Submitting never blocks, even in a full bounded pool: the job's first chunk waits for room.
     ///
     /// - Parameters:
     ///   - chunksize: items per chunk; `nil` means 1 (CPython's default) unless `chunking` is given.
     ///     With chunks of more than one item the iterator still yields item by item.
     ///   - chunking: a strategy for this call (the pool's own strategy is not used by imap).
     ///   - buffersize: how many chunks, beyond one per worker, may be read ahead of the consumer;
-    ///     `nil` means twice the number of workers. Must be at least 1.
+    ///     `nil` means twice the number of workers until `close()`, and no bound after it. Must be
+    ///     at least 1.
     /// - Throws: `.invalidArgument` for a bad `chunksize`, `chunking` or `buffersize`;
     ///   `.notRunning`, `.broken`.
     @inlinable
@@ -58,10 +61,11 @@ extension Pool {
         let strategy = chunksize.map { ChunkingStrategy.fixed($0) } ?? chunking ?? .fixed(1)
         let sizer = strategy.makeSizer(for: ChunkingContext(workers: workerCount, count: nil))
         let (window, overflow) = workerCount.addingReportingOverflow(buffersize ?? 2 * workerCount)
-        let iterator = IMapIterator<R>(ordered: ordered)
-        let job = IMapJob(core: core, source: source, sizer: sizer, window: overflow ? Int.max : window, pipeline: pipeline, consumer: iterator)
+        let iterator = IMapIterator<R>(ordered: ordered, core: core)
+        let job = IMapJob(core: core, source: source, sizer: sizer, window: overflow ? Int.max : window,
+                          hasBuffersize: buffersize != nil, pipeline: pipeline, consumer: iterator)
         iterator.attach(job)
-        try core.submit(job, items: 0)
+        try core.submitLazily(job)
         return iterator
     }
 }

@@ -2,10 +2,11 @@ import Dispatch
 import Foundation
 
 extension Pool {
-    /// Stops accepting work (Python's `close`). Queued work still runs; an `imap` whose input is not
-    /// exhausted stops reading it, computes and delivers what it has read, then ends. Once the cache
-    /// is empty the workers exit. Calling it again, or after `terminate()`, does nothing.
-    /// Does not block.
+    /// Stops accepting work (Python's `close`). Queued work still runs, to the end: submitters
+    /// waiting for room in a bounded pool get `.notRunning`; an `imap` without `buffersize` keeps
+    /// reading its input to the end (Python's behaviour); one with `buffersize` stops reading, and
+    /// its iterator throws `.notRunning` after the items it read. Once every job is delivered the
+    /// workers exit. Calling it again, or after `terminate()`, does nothing. Does not block.
     public func close() {
         core.close()
     }
@@ -18,12 +19,13 @@ extension Pool {
         core.terminate()
     }
 
-    /// Waits until every worker thread the pool started has exited (Python's `join`), then until
-    /// every callback queued so far has run.
+    /// Waits until every worker thread the pool started has exited and been joined (Python's
+    /// `join`), then until every callback queued so far has run. No thread of the pool outlives it.
     ///
     /// - Throws: `.stillRunning` before `close()` or `terminate()` (a broken pool needs neither);
-    ///   `.invalidArgument` when called from one of the pool's own workers or callbacks, which
-    ///   would wait for themselves.
+    ///   `.invalidArgument` when called from one of the pool's own workers or callbacks, or on the
+    ///   queue its `callbackQueue` targets (the main thread, for `.main`), which would wait for
+    ///   themselves.
     @available(*, noasync, message: "join() blocks its thread; use `await pool.joined()`")
     public func join() throws {
         try core.join()
@@ -34,15 +36,15 @@ extension Pool {
     /// - Throws: as `join()`.
     public func joined() async throws {
         let core = self.core
-        // An ordered resume (see `PThreadMutex.passThrough()`).
-        let handoff = PThreadMutex.make()
-        defer { handoff.passThrough() }
+        let edge = ResumeEdge()
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
             Thread.detachNewThread {
                 let outcome = Result { try core.join() }
-                handoff.withLock { continuation.resume(with: outcome) }
+                edge.beforeResume()
+                continuation.resume(with: outcome)
             }
         }
+        edge.afterResume()
     }
 }
 

@@ -13,8 +13,8 @@ extension Pool {
     ///   - chunking: the strategy for this call when `chunksize` is nil.
     /// - Throws: the first error to arrive from a body, unwrapped (the chunks that had not started
     ///   are skipped; the call returns once the started ones have finished); `.invalidArgument`
-    ///   for a bad `chunksize` or `chunking`; `.notRunning`, `.broken`, `.encodingFailed`,
-    ///   `.terminated`.
+    ///   for a bad `chunksize` or `chunking`, or a collection whose iteration ends before its
+    ///   `count` (naming both numbers); `.notRunning`, `.broken`, `.encodingFailed`, `.terminated`.
     @available(*, noasync, message: "map blocks its thread; use `try await pool.map(...)`")
     @inlinable
     public func map<S: Sequence, R: Codable & Sendable>(
@@ -58,9 +58,9 @@ extension Pool {
         errorCallback: (@Sendable (any Error) -> Void)?
     ) throws -> MapResult<R> where S.Element: Codable & Sendable {
         let plan = try planMap(countedSource(items), chunksize: chunksize, chunking: chunking)
-        let admitted = try admit(chunks: plan.estimatedChunks)
+        let reserved = try core.reserve()
         return try submitMap(plan, pipeline: pipeline(S.Element.self, R.self, kernel),
-                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
+                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
     }
 
     /// Applies `body` to the elements of each tuple, spread over its parameters (Python's
@@ -104,9 +104,9 @@ extension Pool {
         errorCallback: (@Sendable (any Error) -> Void)?
     ) throws -> MapResult<R> {
         let plan = try planMap((ArraySource(items), items.count), chunksize: chunksize, chunking: chunking)
-        let admitted = try admit(chunks: plan.estimatedChunks)
+        let reserved = try core.reserve()
         return try submitMap(plan, pipeline: starPipeline(for: repeat (each A).self, result: R.self, kernel: kernel),
-                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), admitted: admitted)
+                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
     }
 
     // MARK: Shared by the map family
@@ -116,10 +116,6 @@ extension Pool {
         let source: any ItemSource<T>
         let count: Int
         let sizer: any ChunkSizer
-        /// The chunks it is expected to cut, as a bounded pool counts them.
-        let estimatedChunks: Int
-        /// The chunk size those chunks are expected to have.
-        let typicalChunkSize: Int
     }
 
     func planMap<T>(_ input: (source: any ItemSource<T>, count: Int), chunksize: Int?, chunking: ChunkingStrategy?) throws -> MapPlan<T> {
@@ -127,36 +123,20 @@ extension Pool {
         try chunking?.validate(argument: "chunking")
         let strategy = chunksize.map { ChunkingStrategy.fixed($0) } ?? chunking ?? core.configuration.chunking
         let sizer = strategy.makeSizer(for: ChunkingContext(workers: workerCount, count: input.count))
-        let typical: Int
-        if case .fixed(let size) = strategy.kind {
-            typical = size
-        } else {
-            typical = ChunkingStrategy.cpythonChunkSize(count: input.count, workers: workerCount)
-        }
-        let estimated = input.count / typical + (input.count % typical == 0 ? 0 : 1)
-        return MapPlan(source: input.source, count: input.count, sizer: sizer, estimatedChunks: max(estimated, 1), typicalChunkSize: typical)
+        return MapPlan(source: input.source, count: input.count, sizer: sizer)
     }
 
-    func submitMap<T, R: Codable & Sendable>(_ plan: MapPlan<T>, pipeline: ChunkPipeline<T, R>, callbacks: Callbacks<[R]>, admitted: Bool) throws -> MapResult<R> {
+    func submitMap<T, R: Codable & Sendable>(_ plan: MapPlan<T>, pipeline: ChunkPipeline<T, R>, callbacks: Callbacks<[R]>, reserved: Bool) throws -> MapResult<R> {
         guard plan.count > 0 else {
-            if admitted { core.gate?.release(plan.estimatedChunks) }
+            if reserved { core.channel.releaseReservation() }
             try core.checkAcceptingWork()
-            let result = MapResult<R>()
+            let result = MapResult<R>(core: nil)
             core.deliver(.success([]), to: result, callbacks: callbacks, job: nil)
             return result
         }
-        let job = MapJob(core: core, count: plan.count, source: plan.source, sizer: plan.sizer, typicalChunkSize: plan.typicalChunkSize,
-                         pipeline: pipeline, callbacks: callbacks)
-        if admitted { job.admit(plan.estimatedChunks) }
-        job.result.attach(job)
-        do {
-            try core.submit(job, items: plan.count)
-        } catch {
-            if admitted { core.gate?.release(plan.estimatedChunks) }
-            job.result.detach()  // refused: the result is never delivered, so break the cycle here
-            throw error
-        }
-        return job.result
+        let job = MapJob(core: core, count: plan.count, source: plan.source, sizer: plan.sizer, pipeline: pipeline, callbacks: callbacks)
+        try core.submit(job, items: plan.count, reserved: reserved)
+        return job
     }
 
     /// The pipeline for one argument per item.

@@ -18,7 +18,8 @@ import Foundation
 /// pass), never on a worker. Blocking calls (`apply`, `map`, `get`, `join`) block the calling
 /// thread; their `async` twins suspend instead.
 ///
-/// A pool that is released while running terminates itself (it does not wait for its threads).
+/// Releasing the last reference to a pool acts as `close()`: submitted work still runs, pending
+/// results, iterators and callbacks are still delivered, and the threads exit once it is done.
 public final class Pool: Sendable {
     @usableFromInline let core: PoolCore
 
@@ -62,15 +63,16 @@ public final class Pool: Sendable {
             codec: codec,
             chunking: chunking,
             maxQueuedChunks: maxQueuedChunks,
-            initializer: initializer,
-            threadStackSize: nil
+            initializer: initializer
         )
         core = PoolCore(configuration: configuration, callbackTarget: callbackQueue)
         core.start()
     }
 
     deinit {
-        core.terminate()
+        // Python's pending results keep their pool alive; here the work keeps the core alive, and
+        // the pool closes: nothing submitted is lost, and the threads exit when it is done.
+        core.release()
     }
 
     /// The most workers a pool may have: a guard against a typo starting millions of threads.
@@ -92,11 +94,13 @@ public final class Pool: Sendable {
     /// Whether the job of the chunk running on the calling worker was cancelled, failed or
     /// terminated, so that a long body can stop early (its result will be discarded anyway).
     /// False off the pool's workers.
-    public static var isCurrentTaskCancelled: Bool { WorkerContext.current?.currentJob?.isCancelled ?? false }
+    public static var isCurrentTaskCancelled: Bool { WorkerContext.current?.isCurrentJobCancelled ?? false }
 
-    /// A snapshot of the pool's activity; cheap to read at any time, from any thread.
+    /// A snapshot of the pool's activity; safe and cheap to read at any moment, from any thread
+    /// (a few atomic loads and one short lock per part of the pool, never one per job), and it
+    /// never slows the workers.
     public var statistics: PoolStatistics { core.snapshot() }
 
     /// Whether the pool still accepts work.
-    public var isRunning: Bool { core.phase == .running }
+    public var isRunning: Bool { core.refusal() == nil }
 }

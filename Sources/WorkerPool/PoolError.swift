@@ -19,8 +19,8 @@ public enum PoolError: Error, Equatable, Sendable {
     /// An argument was out of range; the text names the argument and the value.
     case invalidArgument(String)
     /// An argument or a result could not be encoded or decoded by the pool's codec; the text says
-    /// which side, which type and why. Only the job that owns the value fails.
-    /// Python: `MaybeEncodingError`.
+    /// which side, which type and why (`underlyingError` gives the codec's own error). Only the job
+    /// that owns the value fails. Python: `MaybeEncodingError`.
     case encodingFailed(String)
 }
 
@@ -46,4 +46,47 @@ extension PoolError {
             throw PoolError.invalidArgument("\(name) must be at least \(minimum), got \(value)")
         }
     }
+}
+
+extension PoolError {
+    /// For `.encodingFailed`, the codec's own error, whole: an `EncodingError` or `DecodingError`
+    /// with its coding path and context, or what a custom coder threw. The case's text names it;
+    /// this keeps the value, for code that inspects it. Nil for the other cases.
+    ///
+    /// `PoolError` is `Equatable` and its cases carry text only, so the pool keeps the most recent
+    /// underlying errors (up to 1,024) in a table keyed by the failure's text: an error whose text
+    /// repeats an earlier failure's gives the most recent value with that text.
+    public var underlyingError: (any Error)? {
+        guard case .encodingFailed(let message) = self else { return nil }
+        return UnderlyingErrors.table.withLockedValue { $0.errors[message]?.error }
+    }
+
+    /// Makes `.encodingFailed(message)` and records `underlying` for `underlyingError`.
+    @usableFromInline
+    static func encodingFailure(_ message: String, underlying: any Error) -> PoolError {
+        UnderlyingErrors.table.withLockedValue { $0.record(underlying, for: message) }
+        return .encodingFailed(message)
+    }
+}
+
+/// The table behind `PoolError.underlyingError`: bounded, oldest entries go first.
+enum UnderlyingErrors {
+    struct Table {
+        static let capacity = 1024
+        var errors: [String: (error: any Error, serial: Int)] = [:]
+        var order = RingBuffer<(message: String, serial: Int)>()
+        var serial = 0
+
+        mutating func record(_ error: any Error, for message: String) {
+            serial += 1
+            errors[message] = (error, serial)
+            order.append((message, serial))
+            while order.count > Table.capacity, let oldest = order.popFirst() {
+                // Only the entry that is still the oldest recording of its text goes.
+                if errors[oldest.message]?.serial == oldest.serial { errors[oldest.message] = nil }
+            }
+        }
+    }
+
+    static let table = LockedBox.make(Table())
 }

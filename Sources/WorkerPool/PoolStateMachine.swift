@@ -1,194 +1,192 @@
-/// The whole life of one pool as a value: its phase, its job cache and its live workers.
+/// The whole life of one pool as a value: its phase, its workers and their threads, and `join()`.
 ///
-/// `PoolCore` holds one under its mutex and feeds it events through `transition(_:)`, which decides
-/// and returns an `Action`; the core performs the action after unlocking (starting a thread,
-/// failing jobs, closing the task channel). Nothing here blocks, calls user code or touches a thread,
-/// so the rules can be read, and tested, in one place. CPython spreads the same rules over three
+/// `PoolCore` holds one under its lifecycle lock and feeds it events; each event has its own method
+/// and its own action enum, which the core performs after unlocking (starting or joining a thread,
+/// failing jobs). Nothing here blocks, calls user code or touches a thread, so the rules are read,
+/// and tested, in one place (`PoolStateMachineTests`). CPython spreads the same rules over three
 /// helper threads, sentinels and flags, which is where its shutdown hangs come from.
+///
+/// The per-task path never comes here: the job cache and the task channel have locks of their own,
+/// and the phase is mirrored in an atomic for them (`PoolCore.acceptance`).
 struct PoolStateMachine {
     enum Phase: Equatable {
         /// Accepting work.
         case running
-        /// `close()` was called: no new work; queued work runs; the task channel closes once the
-        /// cache is empty, and the workers then exit.
+        /// `close()` was called (or the last handle released): no new work; queued work runs; the
+        /// channel closes once the cache is empty, and the workers then exit.
         case closed
         /// `terminate()` was called: queued work was dropped and every job failed.
         case terminated
         /// An initializer threw: every job failed with `.broken(reason)`; no new work.
         case broken(String)
+
+        var isRunning: Bool { self == .running }
     }
 
-    enum Event {
-        /// A job asks to enter the cache. `items` counts what it brings (statistics).
-        case submit(Job, items: Int)
-        /// A job delivered its last result (or was cancelled) and leaves the cache.
-        case jobFinished(any Job)
-        case close
-        case terminate
-        case initializerFailed(reason: String)
-        /// A worker thread is about to exit; `wantsReplacement` after `maxTasksPerWorker` chunks.
-        case workerExiting(id: Int, wantsReplacement: Bool)
+    /// A live worker: its counters and, once started, its thread.
+    struct WorkerRecord {
+        let id: Int
+        let counters: WorkerCounters
+        var thread: WorkerThread?
     }
 
-    enum Action {
-        case none
-        /// The submission entered the cache.
-        case accepted
-        case rejected(PoolError)
-        /// Close the task channel: the workers drain it and exit.
-        case closeChannel
-        /// `close()` with jobs still in the cache: lazy inputs stop being read.
-        case stopReading([Job])
-        /// Drop the queued tasks, close the channel and fail these jobs with the error.
-        case abort([Job], PoolError)
-        /// Start a thread for this new worker id (already counted as live).
-        case startReplacement(workerID: Int)
-        /// A worker left; if it was the last one, `join()` may return.
-        case workerGone
-    }
-
-    private(set) var phase: Phase = .running
-    private(set) var cache = JobCache()
-    /// Workers that were started and have not yet exited.
-    private(set) var liveWorkers: Set<Int> = []
-    private(set) var channelClosed = false
+    private(set) var phase = Phase.running
+    /// Workers started and not yet exited.
+    private(set) var workers: [Int: WorkerRecord] = [:]
+    /// Threads that exited and that nobody has joined yet.
+    private var unjoined: [WorkerThread] = []
+    /// `join()` calls joining threads right now (a second caller waits for them to finish).
+    private var joinsInProgress = 0
+    /// The last `Pool` handle is gone: nobody will join, so threads detach instead.
+    private(set) var released = false
     private(set) var workerRestarts = 0
-    private(set) var itemsSubmitted = 0
+    /// The counts of workers that exited.
+    private(set) var retired = CounterTotals()
+
+    // MARK: Starting
 
     /// Records the first workers, before any event.
-    mutating func started(workerIDs: [Int]) {
-        liveWorkers.formUnion(workerIDs)
+    mutating func started(_ records: [WorkerRecord]) {
+        for record in records { workers[record.id] = record }
     }
 
-    /// Counts items that a lazy input (imap) read after the job was submitted.
-    mutating func countSubmitted(_ items: Int) {
-        itemsSubmitted += items
+    /// Records the thread of a worker (right after it was created, under the same lock).
+    mutating func threadCreated(_ thread: WorkerThread, worker: Int) {
+        workers[worker]?.thread = thread
     }
 
-    var isStopped: Bool { phase != .running }
+    // MARK: Phase changes
 
-    mutating func transition(_ event: Event) -> Action {
-        switch event {
-        case .submit(let job, let items):
-            switch phase {
-            case .running:
-                cache.insert(job)
-                itemsSubmitted += items
-                return .accepted
-            case .closed, .terminated:
-                return .rejected(.notRunning)
-            case .broken(let reason):
-                return .rejected(.broken(reason))
-            }
+    enum CloseAction: Equatable {
+        case none
+        /// The pool just closed: refuse waiting submitters, tell lazy inputs, close the channel
+        /// once the cache is empty.
+        case closed
+    }
 
-        case .jobFinished(let job):
-            cache.remove(job)
-            if phase == .closed && cache.isEmpty && !channelClosed {
-                channelClosed = true
-                return .closeChannel
-            }
+    mutating func close() -> CloseAction {
+        guard phase == .running else { return .none }
+        phase = .closed
+        return .closed
+    }
+
+    enum AbortAction: Equatable {
+        case none
+        /// Drop the queue and fail every job in the cache with this error.
+        case abort(PoolError)
+    }
+
+    mutating func terminate() -> AbortAction {
+        switch phase {
+        case .running, .closed:
+            phase = .terminated
+            return .abort(.terminated)
+        case .broken:
+            // Already failed and drained; `terminate()` only records that it was called.
+            phase = .terminated
             return .none
-
-        case .close:
-            guard phase == .running else { return .none }
-            phase = .closed
-            if cache.isEmpty {
-                channelClosed = true
-                return .closeChannel
-            }
-            return .stopReading(cache.jobs)
-
-        case .terminate:
-            switch phase {
-            case .running, .closed:
-                phase = .terminated
-                channelClosed = true
-                return .abort(cache.removeAll(), .terminated)
-            case .broken:
-                phase = .terminated
-                return .none
-            case .terminated:
-                return .none
-            }
-
-        case .initializerFailed(let reason):
-            switch phase {
-            case .running, .closed:
-                phase = .broken(reason)
-                channelClosed = true
-                return .abort(cache.removeAll(), .broken(reason))
-            case .terminated, .broken:
-                return .none
-            }
-
-        case .workerExiting(let id, let wantsReplacement):
-            liveWorkers.remove(id)
-            if wantsReplacement && !channelClosed && (phase == .running || phase == .closed) {
-                let replacement = WorkerIDs.next()
-                liveWorkers.insert(replacement)
-                workerRestarts += 1
-                return .startReplacement(workerID: replacement)
-            }
-            return .workerGone
+        case .terminated:
+            return .none
         }
     }
 
-    /// Whether `join()` may return: the pool is stopped and every worker has exited.
-    var isJoinable: Bool { isStopped && liveWorkers.isEmpty }
-}
-
-/// The job cache (CPython's `_cache`): every job from submission until its result is delivered.
-/// An array in which each job records its own index, so that adding and removing are O(1) with no
-/// hashing: a dictionary keyed by job id cost more than the rest of a small task's bookkeeping.
-struct JobCache {
-    private(set) var jobs: [any Job] = []
-
-    var isEmpty: Bool { jobs.isEmpty }
-    var count: Int { jobs.count }
-
-    mutating func insert(_ job: any Job) {
-        job.cacheSlot = jobs.count
-        jobs.append(job)
-        #if DEBUG
-        JobCacheAudit.adjust(by: 1)
-        #endif
-    }
-
-    /// Removes `job` if it is in the cache (removing twice, or after `removeAll`, does nothing).
-    mutating func remove(_ job: any Job) {
-        let slot = job.cacheSlot
-        guard slot >= 0, slot < jobs.count, jobs[slot] === job else { return }
-        let last = jobs.removeLast()
-        if last !== job {
-            jobs[slot] = last
-            last.cacheSlot = slot
+    mutating func initializerFailed(reason: String) -> AbortAction {
+        switch phase {
+        case .running, .closed:
+            phase = .broken(reason)
+            return .abort(.broken(reason))
+        case .terminated, .broken:
+            return .none
         }
-        job.cacheSlot = -1
-        #if DEBUG
-        JobCacheAudit.adjust(by: -1)
-        #endif
     }
 
-    mutating func removeAll() -> [any Job] {
-        for job in jobs { job.cacheSlot = -1 }
-        #if DEBUG
-        JobCacheAudit.adjust(by: -jobs.count)
-        #endif
-        defer { jobs = [] }
-        return jobs
+    // MARK: Workers leaving
+
+    enum WorkerExitAction {
+        /// Start this replacement worker; its thread joins `predecessor` (the exiting one) first.
+        case replace(WorkerRecord, predecessor: WorkerThread?)
+        /// The worker leaves; its thread will be joined by `join()`.
+        case exit
+        /// The worker leaves and nobody will join its thread: it detaches itself.
+        case exitDetached
     }
-}
 
-/// Process-wide counters for job and worker ids (Python's `job_counter`): ids never repeat within
-/// a process, across pools.
-@usableFromInline
-enum JobIDs {
-    private static let counter = LockedBox.make(0)
-    @usableFromInline
-    static func next() -> Int { counter.withLockedValue { $0 += 1; return $0 } }
-}
+    /// A worker thread is about to exit; `wantsReplacement` after `maxTasksPerWorker` chunks.
+    /// `replacement` is the id a replacement would get.
+    mutating func workerExiting(id: Int, wantsReplacement: Bool, replacement: Int, counters: WorkerCounters) -> WorkerExitAction {
+        let record = workers.removeValue(forKey: id)
+        retired += counters.totals
+        if wantsReplacement && (phase == .running || phase == .closed) {
+            workerRestarts += 1
+            let next = WorkerRecord(id: replacement, counters: WorkerCounters(), thread: nil)
+            workers[replacement] = next
+            return .replace(next, predecessor: record?.thread)
+        }
+        if released { return .exitDetached }
+        if let thread = record?.thread { unjoined.append(thread) }
+        return .exit
+    }
 
-enum WorkerIDs {
-    private static let counter = LockedBox.make(0)
-    static func next() -> Int { counter.withLockedValue { $0 += 1; return $0 } }
+    // MARK: Release and join
+
+    enum ReleaseAction {
+        /// Detach these threads, which exited and will never be joined.
+        case detach([WorkerThread])
+    }
+
+    /// The last `Pool` handle went away (after `close()`): nobody can call `join()` any more.
+    mutating func release() -> ReleaseAction {
+        released = true
+        defer { unjoined = [] }
+        return .detach(unjoined)
+    }
+
+    enum JoinAction {
+        /// `join()` before `close()`/`terminate()`.
+        case stillRunning
+        /// Workers are still alive: wait for the lifecycle condition, then ask again.
+        case waitForWorkers
+        /// Join these threads (outside the lock), then call `joinFinished()`.
+        case join([WorkerThread])
+        /// Another `join()` is joining threads: wait for it, then ask again.
+        case waitForOtherJoin
+        /// Every thread has been joined.
+        case done
+    }
+
+    /// Whether `join()` gets an answer other than "wait": the pool is running (refuse), or no
+    /// worker is alive and no other `join()` is half-way through joining threads.
+    var canAnswerJoin: Bool {
+        if phase == .running { return true }
+        return workers.isEmpty && (!unjoined.isEmpty || joinsInProgress == 0)
+    }
+
+    /// A `join()` call asks what to do next.
+    mutating func join() -> JoinAction {
+        if phase == .running { return .stillRunning }
+        if !workers.isEmpty { return .waitForWorkers }
+        if !unjoined.isEmpty {
+            joinsInProgress += 1
+            defer { unjoined = [] }
+            return .join(unjoined)
+        }
+        return joinsInProgress > 0 ? .waitForOtherJoin : .done
+    }
+
+    mutating func joinFinished() {
+        joinsInProgress -= 1
+    }
+
+    // MARK: Statistics
+
+    /// The counts of live and exited workers.
+    var totals: (workersAlive: Int, workersBusy: Int, counts: CounterTotals) {
+        var counts = retired
+        var busy = 0
+        for record in workers.values {
+            counts += record.counters.totals
+            if record.counters.busy.load(ordering: .relaxed) { busy += 1 }
+        }
+        return (workers.count, busy, counts)
+    }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -8,55 +6,53 @@ import Musl
 import Darwin
 #endif
 
-/// Per-worker counters for `Pool.statistics`. Each worker owns one and only its own thread writes
-/// it, so the hot path takes an uncontended lock of its own instead of one pool-wide lock.
-struct WorkerCounters {
-    var busy = false
-    var chunksCompleted = 0
-    var itemsCompleted = 0
-    var itemsFailed = 0
-    var itemsCancelled = 0
-}
-
-/// One worker thread: its id, its pool, what it is running. Reachable from a body through a
+/// One worker: its id, its pool, its counters, what it is running. Reachable from a body through a
 /// thread-local (`Pool.currentWorkerID`, `Pool.isCurrentTaskCancelled`).
 @usableFromInline
-final class WorkerContext: @unchecked Sendable {  // `counters` is guarded by its LockedBox; `currentJob` is only touched by the worker's own thread
+final class WorkerContext: @unchecked Sendable {  // `currentJob` is only read and written by the worker's own thread; the rest is immutable
     let id: Int
-    let core: PoolCore
-    let counters = LockedBox.make(WorkerCounters())
-    /// The job whose chunk this thread is running; only this thread reads or writes it.
-    @exclusivity(unchecked) var currentJob: (any Job)?
+    @usableFromInline let core: PoolCore
+    let counters: WorkerCounters
+    /// The thread this worker replaces (`maxTasksPerWorker`), joined before the first task.
+    private let predecessor: WorkerThread?
+    /// The job whose chunk this thread is running (the innermost, while it helps).
+    private var currentJob: (any Job)?
 
-    init(id: Int, core: PoolCore) {
+    init(id: Int, core: PoolCore, counters: WorkerCounters, predecessor: WorkerThread?) {
         self.id = id
         self.core = core
+        self.counters = counters
+        self.predecessor = predecessor
     }
 
-    /// Marks the start of a chunk of `job` (for `isCurrentTaskCancelled` and `workersBusy`).
+    /// Whether the job of the running chunk was cancelled, failed or terminated.
+    var isCurrentJobCancelled: Bool { currentJob?.isCancelled ?? false }
+
+    /// Marks the start of a chunk of `job`. Returns the job it interrupts (a worker that helps
+    /// while it waits runs chunks inside a chunk), to hand back to `end`.
     @usableFromInline
-    func begin(_ job: any Job) {
+    func begin(_ job: any Job) -> (any Job)? {
+        let outer = currentJob
         currentJob = job
-        counters.withLockedValue { $0.busy = true }
+        counters.busy.store(true, ordering: .relaxed)
+        return outer
     }
 
     /// Marks the end of a chunk and counts its items.
     @usableFromInline
-    func end(completed: Int, failed: Int, cancelled: Int) {
-        currentJob = nil
-        counters.withLockedValue {
-            $0.busy = false
-            $0.chunksCompleted += 1
-            $0.itemsCompleted += completed
-            $0.itemsFailed += failed
-            $0.itemsCancelled += cancelled
-        }
+    func end(resuming outer: (any Job)?, completed: Int, failed: Int, cancelled: Int) {
+        currentJob = outer
+        counters.busy.store(outer != nil, ordering: .relaxed)
+        counters.chunksCompleted.wrappingAdd(1, ordering: .relaxed)
+        if completed > 0 { counters.itemsCompleted.wrappingAdd(completed, ordering: .relaxed) }
+        if failed > 0 { counters.itemsFailed.wrappingAdd(failed, ordering: .relaxed) }
+        if cancelled > 0 { counters.itemsCancelled.wrappingAdd(cancelled, ordering: .relaxed) }
     }
 
     /// Counts items that this worker dropped without running them (a chunk of a failed job).
     func countCancelled(_ items: Int) {
         guard items > 0 else { return }
-        counters.withLockedValue { $0.itemsCancelled += items }
+        counters.itemsCancelled.wrappingAdd(items, ordering: .relaxed)
     }
 
     // MARK: The thread-local
@@ -68,7 +64,8 @@ final class WorkerContext: @unchecked Sendable {  // `counters` is guarded by it
         return key
     }()
 
-    /// The worker running the calling thread, or nil off the pool's workers.
+    /// The worker running the calling thread, or nil off the pools' workers.
+    @usableFromInline
     static var current: WorkerContext? {
         guard let pointer = pthread_getspecific(key) else { return nil }
         return Unmanaged<WorkerContext>.fromOpaque(pointer).takeUnretainedValue()
@@ -84,42 +81,33 @@ final class WorkerContext: @unchecked Sendable {  // `counters` is guarded by it
     /// workers reaches five-digit ids soon, and `WorkerPool.` would leave room for four).
     var name: String { "\(WorkerContext.namePrefix)\(id)" }
 
-    /// Starts the worker's dedicated thread.
-    func start() {
-        let thread = Thread { [self] in self.main() }
-        thread.name = name
-        if let stackSize = core.configuration.threadStackSize { thread.stackSize = stackSize }
-        thread.start()
-    }
-
     /// Python's `worker()`: initializer once, then chunks until the channel closes or
-    /// `maxTasksPerWorker` chunks are done.
-    private func main() {
-        // Foundation's `Thread.name` on Linux is the OS name (what `top -H`, gdb and /proc show).
-        OSThread.setCurrentName(name)
-        let tid = OSThread.currentTID()
+    /// `maxTasksPerWorker` chunks are done. Runs on the worker's own thread.
+    func main() {
         pthread_setspecific(WorkerContext.key, Unmanaged.passUnretained(self).toOpaque())
         defer { pthread_setspecific(WorkerContext.key, nil) }
+        predecessor?.join()
+        let parker = Parker.current
 
         if let initializer = core.configuration.initializer {
             do {
                 try initializer()
             } catch {
                 core.initializerFailed(worker: id, error: error)
-                core.workerExiting(self, tid: tid, wantsReplacement: false)
+                core.workerExiting(self, wantsReplacement: false)
                 return
             }
         }
         var chunksDone = 0
         let limit = core.configuration.maxTasksPerWorker
-        while let job = core.tasks.receiveWithoutTimeout() {
+        while let job = core.channel.take(worker: id, parker: parker) {
             guard job.runChunk(on: self) else { continue }
             chunksDone += 1
             if let limit, chunksDone >= limit {
-                core.workerExiting(self, tid: tid, wantsReplacement: true)
+                core.workerExiting(self, wantsReplacement: true)
                 return
             }
         }
-        core.workerExiting(self, tid: tid, wantsReplacement: false)
+        core.workerExiting(self, wantsReplacement: false)
     }
 }

@@ -182,16 +182,23 @@ final class IMapTests: PoolTestCase {
         }
     }
 
-    func testCloseStopsReadingAnEndlessInputAndJoinReturns() throws {
+    func testCloseStopsReadingAnEndlessInputWithBuffersizeAndJoinReturns() throws {
         let pool = try Pool(workers: 2)
         let read = Counter()
-        let iterator = try pool.imap(CountingSequence(counter: read, limit: nil), chunksize: 3) { $0 * 2 }
+        let iterator = try pool.imap(CountingSequence(counter: read, limit: nil), chunksize: 3, buffersize: 2) { $0 * 2 }
         XCTAssertEqual(try iterator.next(timeout: generous), 0)
         pool.close()
         try pool.join()  // does not wait on the consumer or the endless input
-        let rest = try drain(iterator)
-        // Every item read before the close is delivered, in order, then the stream ends.
-        XCTAssertEqual([0] + rest, (0..<read.value).map { $0 * 2 })
+        // Every item read before the close is delivered, in order; then the stream says it was cut
+        // short instead of ending as if complete.
+        var values = [0]
+        do {
+            while let value = try iterator.next(timeout: generous) { values.append(value) }
+            XCTFail("the stream ended with nil after close() cut it short")
+        } catch PoolError.notRunning {
+        }
+        XCTAssertEqual(values, (0..<read.value).map { $0 * 2 })
+        XCTAssertThrowsPoolError(.notRunning, try iterator.next(timeout: .zero))
     }
 
     func testTerminateDuringIMap() throws {

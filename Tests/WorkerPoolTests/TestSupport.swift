@@ -91,6 +91,18 @@ func isEncodingFailure(_ error: any Error) -> Bool {
     return false
 }
 
+/// Polls `condition` until it holds or `timeout` passes (for facts no event reports, such as a
+/// thread leaving the process). Returns whether it held.
+func pollUntil(timeout: Duration = generous, _ condition: () -> Bool) -> Bool {
+    let pause = Event()
+    let start = ContinuousClock.now
+    while !condition() {
+        if ContinuousClock.now - start > timeout { return false }
+        pause.wait(timeout: .milliseconds(2))
+    }
+    return true
+}
+
 /// A generous bound for "this should be prompt" on a small shared machine.
 let generous: Duration = .seconds(30)
 

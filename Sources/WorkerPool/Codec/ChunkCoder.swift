@@ -5,13 +5,6 @@ import Foundation
 enum EncodedChunk: Sendable {
     case data(Data)
     case bytes(ByteBuffer)
-
-    var byteCount: Int {
-        switch self {
-        case .data(let data): return data.count
-        case .bytes(let buffer): return buffer.count
-        }
-    }
 }
 
 /// How one chunk of values of type `T` crosses a codec: built once per job from the pool's

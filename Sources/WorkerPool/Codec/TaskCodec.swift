@@ -44,11 +44,6 @@ public struct TaskCodec: Sendable, CustomStringConvertible {
     }
 
     public var description: String { name }
-
-    var isPassthrough: Bool {
-        if case .passthrough = kind { return true }
-        return false
-    }
 }
 
 /// A codec that a user supplies: an encoder and decoder of whole values, like `JSONEncoder` and

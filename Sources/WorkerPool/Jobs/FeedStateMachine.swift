@@ -27,8 +27,11 @@ struct FeedStateMachine {
     private(set) var itemsCut = 0
     private(set) var chunksDone = 0
     private(set) var chunksConsumed = 0
-    /// The most chunks that may be cut and not yet consumed (imap's `workers + buffersize`).
-    let window: Int?
+    /// Whether the input itself ended (as opposed to reading stopping before its end).
+    private(set) var inputExhausted = false
+    /// The most chunks that may be cut and not yet consumed (imap's `workers + buffersize`); nil
+    /// for no bound (a map, or an imap whose window was lifted).
+    private(set) var window: Int?
     private var pendingTimings: [(items: Int, duration: Duration)] = []
     private var reportedFinished = false
 
@@ -37,6 +40,9 @@ struct FeedStateMachine {
     }
 
     var isDropping: Bool { stop == .dropAll }
+
+    /// Whether reading stopped before the input ended (`close()` on an imap with `buffersize`).
+    var endedEarly: Bool { stop != nil && !inputExhausted }
 
     enum TakeAction {
         /// Cut a chunk; first tell the sizer these timings.
@@ -80,6 +86,7 @@ struct FeedStateMachine {
                 itemsCut += items
             }
         }
+        if inputEnded { inputExhausted = true }
         if inputEnded || stop != nil {
             token = .retired
         } else if let window, chunksCut - chunksConsumed >= window {
@@ -112,6 +119,17 @@ struct FeedStateMachine {
     mutating func consumed(chunks: Int) -> Bool {
         chunksConsumed += chunks
         if token == .parked, let window, chunksCut - chunksConsumed < window {
+            token = .queued
+            return true
+        }
+        return false
+    }
+
+    /// Removes the window: the holder never parks again, and a parked token goes back on the channel
+    /// (returns true: the caller re-queues it).
+    mutating func liftWindow() -> Bool {
+        window = nil
+        if token == .parked {
             token = .queued
             return true
         }

@@ -8,10 +8,10 @@
 /// job round-robin instead of running one job's chunks to the end before the next job's first.
 @usableFromInline
 protocol Job: AnyObject, Sendable {
-    /// The process-wide job id (Python's `job_counter`).
+    /// The process-wide job id (Python's `job_counter`); also picks the job's cache shard.
     var id: Int { get }
-    /// The job's place in the pool's job cache, -1 when it is not there. Only the pool's state
-    /// machine touches it, under the pool's mutex.
+    /// The job's place in its shard of the job cache, -1 when it is not there. Only `JobCache`
+    /// touches it, under that shard's lock.
     var cacheSlot: Int { get set }
     /// Called on a worker thread that took the job from the channel: cut one chunk, re-queue the
     /// job if more remain, run the chunk and deliver its results. Returns whether a chunk ran
@@ -20,213 +20,25 @@ protocol Job: AnyObject, Sendable {
     /// Fails everything the job has not delivered with `error` (`terminate()`, a broken pool).
     /// Chunks already running finish; their results are discarded. Called with no lock held.
     func abort(_ error: PoolError)
-    /// `close()`: stop reading a lazy input; what was read is still computed and delivered.
-    func stopReading()
-    /// Chunks not yet started, for statistics (exact for fixed chunk sizes, estimated otherwise).
-    var queuedChunks: Int { get }
+    /// `close()` was called. A lazy input decides what to do (imap); other jobs run to the end.
+    func poolClosed()
     /// Whether the job was cancelled or has failed, so that a running body can stop early.
     var isCancelled: Bool { get }
 }
 
-/// A job's optional callbacks (Python's `callback` and `error_callback`).
-@usableFromInline
-struct Callbacks<Value: Sendable>: Sendable {
-    @usableFromInline let onSuccess: (@Sendable (Value) -> Void)?
-    @usableFromInline let onFailure: (@Sendable (any Error) -> Void)?
-
-    @inlinable
-    init(onSuccess: (@Sendable (Value) -> Void)?, onFailure: (@Sendable (any Error) -> Void)?) {
-        self.onSuccess = onSuccess
-        self.onFailure = onFailure
-    }
-
-    @inlinable
-    var isEmpty: Bool { onSuccess == nil && onFailure == nil }
-
-    @inlinable
-    func run(_ outcome: Result<Value, any Error>) {
-        switch outcome {
-        case .success(let value): onSuccess?(value)
-        case .failure(let error): onFailure?(error)
-        }
-    }
-}
-
-/// What one chunk became: `produced` results written compactly at the destination (input order,
-/// skipping failed positions), the failures by position, and how many items never ran.
-@usableFromInline
-struct ChunkOutcome {
-    @usableFromInline var produced: Int
-    @usableFromInline var failures: [ItemFailure]
-    @usableFromInline let count: Int
-
-    @inlinable
-    init(produced: Int, failures: [ItemFailure], count: Int) {
-        self.produced = produced
-        self.failures = failures
-        self.count = count
-    }
-
-    /// Items that never ran (after a failure in stop-at-first-error mode).
-    @inlinable
-    var skipped: Int { count - produced - failures.count }
-}
-
-/// A chunk's arguments on their way to a worker: values to be encoded now (a chunk cut from the
-/// input), or bytes encoded when the task was queued (`apply`).
-@usableFromInline
-enum ChunkInput<T> {
-    case values(UnsafeBufferPointer<T>)
-    case encoded(EncodedChunk, count: Int)
-
-    @inlinable
-    var count: Int {
-        switch self {
-        case .values(let values): return values.count
-        case .encoded(_, let count): return count
-        }
-    }
-}
-
-/// The path of one chunk through a worker: arguments cross the codec, the kernel runs, results
-/// cross the codec into their destination. Built once per job.
-@usableFromInline
-struct ChunkPipeline<T, R>: Sendable {
-    @usableFromInline let arguments: ChunkCoder<T>?
-    @usableFromInline let results: ChunkCoder<R>?
-    @usableFromInline let kernel: Kernel<T, R>
-    @usableFromInline let codecName: String
-
-    @inlinable
-    init(arguments: ChunkCoder<T>?, results: ChunkCoder<R>?, kernel: @escaping Kernel<T, R>, codecName: String) {
-        self.arguments = arguments
-        self.results = results
-        self.kernel = kernel
-        self.codecName = codecName
-    }
-
-    /// Runs one chunk, writing results at `destination` (room for `input.count`).
-    ///
-    /// An argument that cannot cross the codec fails the chunk; when `stopAtFirstError` is false
-    /// (imap) the chunk is then re-run item by item so only the items whose argument failed get
-    /// `.encodingFailed`. A result that cannot cross likewise fails only its own item (the bodies
-    /// never run twice).
-    @inlinable
-    func run(_ input: ChunkInput<T>, stopAtFirstError: Bool, into destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
-        let count = input.count
-        guard count > 0 else { return ChunkOutcome(produced: 0, failures: [], count: 0) }
-        switch (input, arguments) {
-        case (.values(let values), nil):
-            return runBodies(values, stopAtFirstError: stopAtFirstError, into: destination)
-        case (.encoded, nil):
-            preconditionFailure("encoded arguments without an argument codec")
-        case (_, let coder?):
-            return withUnsafeTemporaryAllocation(of: T.self, capacity: count) { buffer in
-                runDecoded(input, coder, into: buffer.baseAddress!, stopAtFirstError: stopAtFirstError, destination: destination)
-            }
-        }
-    }
-
-    /// `run` once the arguments need a codec: `decoded` is scratch room for `input.count` values.
-    @inlinable
-    func runDecoded(_ input: ChunkInput<T>, _ coder: ChunkCoder<T>, into decoded: UnsafeMutablePointer<T>,
-                    stopAtFirstError: Bool, destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
-        let count = input.count
-        do {
-            let bytes: EncodedChunk
-            switch input {
-            case .values(let values):
-                do { bytes = try coder.encode(values) } catch { throw failure("encode", "argument", T.self, error) }
-            case .encoded(let encoded, _):
-                bytes = encoded
-            }
-            do { try coder.decode(bytes, count, decoded) } catch { throw failure("decode", "argument", T.self, error) }
-        } catch {
-            if !stopAtFirstError, count > 1, case .values(let values) = input {
-                return runItemByItem(values, into: destination)
-            }
-            return ChunkOutcome(produced: 0, failures: [ItemFailure(index: 0, error: error)], count: count)
-        }
-        defer { decoded.deinitialize(count: count) }
-        return runBodies(UnsafeBufferPointer(start: decoded, count: count), stopAtFirstError: stopAtFirstError, into: destination)
-    }
-
-    @inlinable
-    func runItemByItem(_ values: UnsafeBufferPointer<T>, into destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
-        var outcome = ChunkOutcome(produced: 0, failures: [], count: values.count)
-        for index in 0..<values.count {
-            let single = UnsafeBufferPointer(rebasing: values[index..<index + 1])
-            let one = run(.values(single), stopAtFirstError: true, into: destination + outcome.produced)
-            outcome.produced += one.produced
-            outcome.failures += one.failures.map { ItemFailure(index: index, error: $0.error) }
-        }
-        return outcome
-    }
-
-    @inlinable
-    func runBodies(_ arguments: UnsafeBufferPointer<T>, stopAtFirstError: Bool, into destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
-        let count = arguments.count
-        var failures: [ItemFailure] = []
-        guard let coder = results else {
-            let produced = kernel(arguments, destination, stopAtFirstError, &failures)
-            return ChunkOutcome(produced: produced, failures: failures, count: count)
-        }
-        return withUnsafeTemporaryAllocation(of: R.self, capacity: count) { buffer in
-            runBodies(arguments, coder, raw: buffer.baseAddress!, failures: failures, stopAtFirstError: stopAtFirstError, into: destination)
-        }
-    }
-
-    /// `runBodies` once the results need a codec: `raw` is scratch room for the bodies' results.
-    @inlinable
-    func runBodies(_ arguments: UnsafeBufferPointer<T>, _ coder: ChunkCoder<R>, raw: UnsafeMutablePointer<R>, failures: [ItemFailure],
-                   stopAtFirstError: Bool, into destination: UnsafeMutablePointer<R>) -> ChunkOutcome {
-        let count = arguments.count
-        var failures = failures
-        let produced = kernel(arguments, raw, stopAtFirstError, &failures)
-        defer { raw.deinitialize(count: produced) }
-        do {
-            try crossResults(coder, UnsafeBufferPointer(start: raw, count: produced), into: destination)
-            return ChunkOutcome(produced: produced, failures: failures, count: count)
-        } catch {
-            if stopAtFirstError {
-                // The job fails anyway; report the encoding failure at the first position.
-                return ChunkOutcome(produced: 0, failures: [ItemFailure(index: 0, error: error)], count: count)
-            }
-        }
-        // Cross each result alone, so that only the items whose result fails are lost.
-        let failedPositions = Set(failures.map(\.index))
-        var outcome = ChunkOutcome(produced: 0, failures: failures, count: count)
-        var next = 0
-        for index in 0..<count where !failedPositions.contains(index) {
-            do {
-                try crossResults(coder, UnsafeBufferPointer(start: raw + next, count: 1), into: destination + outcome.produced)
-                outcome.produced += 1
-            } catch {
-                outcome.failures.append(ItemFailure(index: index, error: error))
-            }
-            next += 1
-        }
-        outcome.failures.sort { $0.index < $1.index }
-        return outcome
-    }
-
-    @inlinable
-    func crossResults(_ coder: ChunkCoder<R>, _ values: UnsafeBufferPointer<R>, into destination: UnsafeMutablePointer<R>) throws {
-        guard values.count > 0 else { return }
-        let bytes: EncodedChunk
-        do { bytes = try coder.encode(values) } catch { throw failure("encode", "result", R.self, error) }
-        do { try coder.decode(bytes, values.count, destination) } catch { throw failure("decode", "result", R.self, error) }
-    }
-
-    @inlinable
-    func failure(_ step: String, _ side: String, _ type: Any.Type, _ error: any Error) -> PoolError {
-        encodingFailure(step: step, side: side, type: type, error)
-    }
-
-    /// The `.encodingFailed` error for a value that could not cross the codec: it names the step
-    /// (encode or decode), the side (argument or result), the type and the codec's own error.
+extension Job {
     @usableFromInline
-    func encodingFailure(step: String, side: String, type: Any.Type, _ error: any Error) -> PoolError {
-        .encodingFailed("could not \(step) the \(side) of type \(type) with the \(codecName) codec: \(error)")
-    }
+    func poolClosed() {}
+}
+
+/// Process-wide counters for job and worker ids (Python's `job_counter`): ids never repeat within
+/// a process, across pools.
+@usableFromInline
+enum JobIDs {
+    @usableFromInline
+    static func next() -> Int { IDCounters.job.wrappingAdd(1, ordering: .relaxed).newValue }
+}
+
+enum WorkerIDs {
+    static func next() -> Int { IDCounters.worker.wrappingAdd(1, ordering: .relaxed).newValue }
 }

@@ -1,55 +1,40 @@
 /// `map`, `mapAsync`, `starmap`, `starmapAsync`: a known number of items, cut into chunks as workers
-/// ask for them, each chunk's results written straight into their final slots.
+/// ask for them, each chunk's results written straight into their final slots. The job is its own
+/// result (`MapResult`).
 ///
 /// CPython's `MapResult`: the first failure wins and stops the cutting of further chunks; chunks
 /// already cut still run; the result becomes ready once every cut chunk has finished. Cancellation
 /// and `terminate()` fail the result at once instead (running chunks finish, their results are
 /// dropped).
-final class MapJob<T, R: Sendable>: Job, Cancellable, @unchecked Sendable {  // `state` guards itself; `source`, `sizer` and `nextStart` belong to the feed token's holder (handed over through the task channel)
+final class MapJob<T, R: Sendable>: AsyncResult<[R]>, Job, @unchecked Sendable {  // `cacheSlot` is guarded by the job cache shard's lock; `state` guards itself; the feed guards its own state
     let id = JobIDs.next()
-    @exclusivity(unchecked) var cacheSlot = -1
-    let result = MapResult<R>()
-    private let core: PoolCore
+    var cacheSlot = -1
     private let count: Int
+    private let feed: ChunkFeed<T>
     private let pipeline: ChunkPipeline<T, R>
     private let callbacks: Callbacks<[R]>
     /// Room for every result; chunk results are decoded straight into their place.
     private let slots: UnsafeMutablePointer<R>
 
-    // The feed token holder's state.
-    private let source: any ItemSource<T>
-    @exclusivity(unchecked) private var sizer: any ChunkSizer
-    /// Read once at creation: the sizer itself may only be touched by the feed token's holder,
-    /// and the chunk is timed after the token has moved on.
-    private let measuresTime: Bool
-    @exclusivity(unchecked) private var nextStart = 0
-
     private struct State {
-        var feed = FeedStateMachine(window: nil)
-        /// The first failure (a body's error, `.encodingFailed`, cancellation, termination).
+        /// The first failure (a body's error, `.encodingFailed`, a short input, cancellation,
+        /// termination).
         var failure: (any Error)?
         /// Whether the result was decided (finished, cancelled or terminated).
         var resolved = false
         /// Slot ranges holding results, to move out on success or destroy otherwise.
         var filled: [Range<Int>] = []
-        /// Chunks admitted through the submission gate and not yet released.
-        var admitted = 0
-        /// The size of the last chunk cut (before the first, the expected size), for statistics.
-        var lastChunkSize = 1
     }
     private let state = LockedBox.make(State())
 
-    init(core: PoolCore, count: Int, source: any ItemSource<T>, sizer: any ChunkSizer, typicalChunkSize: Int,
-         pipeline: ChunkPipeline<T, R>, callbacks: Callbacks<[R]>) {
-        self.core = core
+    init(core: PoolCore, count: Int, source: any ItemSource<T>, sizer: any ChunkSizer, pipeline: ChunkPipeline<T, R>,
+         callbacks: Callbacks<[R]>) {
         self.count = count
-        self.source = source
-        self.sizer = sizer
-        measuresTime = sizer.measuresTime
+        feed = ChunkFeed(source: source, sizer: sizer, count: count, window: nil)
         self.pipeline = pipeline
         self.callbacks = callbacks
         slots = .allocate(capacity: max(count, 1))
-        state.withLockedValue { $0.lastChunkSize = max(typicalChunkSize, 1) }
+        super.init(core: core)
     }
 
     deinit {
@@ -59,64 +44,36 @@ final class MapJob<T, R: Sendable>: Job, Cancellable, @unchecked Sendable {  // 
         slots.deallocate()
     }
 
-    /// Counts chunks admitted through a bounded pool's gate, released as they are cut.
-    func admit(_ chunks: Int) {
-        state.withLockedValue { $0.admitted = chunks }
-    }
-
     var isCancelled: Bool { state.withLockedValue { $0.failure != nil } }
 
-    var queuedChunks: Int {
-        state.withLockedValue { state in
-            guard !state.feed.isDropping else { return 0 }
-            let left = count - state.feed.itemsCut
-            return (left + state.lastChunkSize - 1) / max(state.lastChunkSize, 1)
-        }
-    }
+    /// Items cut so far and the total: a cheap progress reading.
+    var progress: (done: Int, total: Int) { (feed.progress.items, count) }
 
     // MARK: Worker side
 
     func runChunk(on worker: WorkerContext) -> Bool {
-        guard case .cut(let timings) = state.withLockedValue({ $0.feed.take() }) else {
+        switch feed.cut(requeue: { core!.requeue(self) }) {
+        case .none:
+            // Items read after a failure are counted when the failure counts what was never cut.
             finishIfDone()
             return false
-        }
-        for timing in timings { sizer.chunkFinished(items: timing.items, duration: timing.duration) }
-        let remaining = count - nextStart
-        let size = min(max(sizer.nextChunkSize(remaining: remaining), 1), remaining)
-        let items = source.read(upTo: size)
-        let start = nextStart
-        nextStart += items.count
-        let (cut, release) = state.withLockedValue { state -> (FeedStateMachine.CutResult, Int) in
-            let cut = state.feed.cut(items: items.count, inputEnded: nextStart >= count)
-            state.lastChunkSize = max(size, 1)
-            var release = 0
-            if cut.chunkIndex != nil && state.admitted > 0 {
-                state.admitted -= 1
-                release = 1
+        case .shortInput(let read, let expected):
+            stopAfter(PoolError.invalidArgument(
+                "the map's input is a collection whose iteration ended after \(read) items, but its count is \(expected)"))
+            return false
+        case .chunk(let chunk):
+            if feed.isDropping {
+                // The job failed or was cancelled after this chunk was cut: skip it.
+                worker.countCancelled(chunk.items.count)
+                chunkFinished(chunk, outcome: nil)
+                return false
             }
-            return (cut, release)
+            let outer = worker.begin(self)
+            let outcome = run(chunk.items, into: slots + chunk.start)
+            worker.end(resuming: outer, completed: outcome.produced, failed: outcome.failures.count, cancelled: outcome.skipped)
+            chunkFinished(chunk, outcome: outcome)
+            return true
         }
-        core.gate?.release(release)
-        if cut.requeue { core.enqueue(self) }
-        guard cut.chunkIndex != nil else {
-            finishIfDone()
-            return false
-        }
-        if state.withLockedValue({ $0.feed.isDropping }) {
-            // The job failed or was cancelled after this chunk was cut: skip it.
-            worker.countCancelled(items.count)
-            chunkFinished(start: start, outcome: nil, timing: nil)
-            return false
-        }
-
-        worker.begin(self)
-        let began = measuresTime ? Deadline.now() : nil
-        let outcome = run(items, into: slots + start)
-        let timing = began.map { (items: items.count, duration: Duration.nanoseconds(Int64(Deadline.now().nanoseconds - $0.nanoseconds))) }
-        worker.end(completed: outcome.produced, failed: outcome.failures.count, cancelled: outcome.skipped)
-        chunkFinished(start: start, outcome: outcome, timing: timing)
-        return true
     }
 
     /// Runs one chunk's bodies, writing its results at `destination`.
@@ -131,34 +88,45 @@ final class MapJob<T, R: Sendable>: Job, Cancellable, @unchecked Sendable {  // 
         return outcome
     }
 
-    private func chunkFinished(start: Int, outcome: ChunkOutcome?, timing: (items: Int, duration: Duration)?) {
-        var uncut = 0
-        var release = 0
-        let finish = state.withLockedValue { state -> Bool in
-            if let outcome {
-                if outcome.produced > 0 { state.filled.append(start..<start + outcome.produced) }
-                if let first = outcome.failures.first, state.failure == nil {
-                    state.failure = first.error
-                    uncut = count - state.feed.itemsCut
-                    _ = state.feed.requestStop(.dropAll)
-                    release = state.admitted
-                    state.admitted = 0
-                }
+    private func chunkFinished(_ chunk: ChunkFeed<T>.Chunk, outcome: ChunkOutcome?) {
+        if let outcome {
+            let firstFailure = state.withLockedValue { state -> (any Error)? in
+                if outcome.produced > 0 { state.filled.append(chunk.start..<chunk.start + outcome.produced) }
+                guard let first = outcome.failures.first, state.failure == nil else { return nil }
+                state.failure = first.error
+                return first.error
             }
-            state.feed.chunkDone(timing: timing)
-            return state.feed.claimFinish()
+            if firstFailure != nil { stopFeeding() }
         }
-        core.countCancelled(uncut)
-        core.gate?.release(release)
-        if finish { deliverFinal() }
+        if feed.chunkDone(chunk) { deliverFinal() }
+    }
+
+    /// Records a failure that ends the job once its running chunks are done (CPython's `MapResult`:
+    /// no early return), and stops the feed.
+    private func stopAfter(_ error: any Error) {
+        let first = state.withLockedValue { state -> Bool in
+            guard state.failure == nil else { return false }
+            state.failure = error
+            return true
+        }
+        if first { stopFeeding() } else { finishIfDone() }
+    }
+
+    /// No more chunks: items never cut count as cancelled, and a queued token gives back its room.
+    private func stopFeeding() {
+        let (finished, uncut) = feed.stop(.dropAll)
+        core?.countCancelled(uncut)
+        core?.channel.withdraw(self)
+        if finished { deliverFinal() }
     }
 
     private func finishIfDone() {
-        if state.withLockedValue({ $0.feed.claimFinish() }) { deliverFinal() }
+        if feed.claimFinish() { deliverFinal() }
     }
 
     /// Every chunk is done: deliver the array, or the first failure.
     private func deliverFinal() {
+        guard let core else { return }
         let (failure, alreadyResolved, filled) = state.withLockedValue { state -> ((any Error)?, Bool, [Range<Int>]) in
             let resolved = state.resolved
             state.resolved = true
@@ -170,40 +138,37 @@ final class MapJob<T, R: Sendable>: Job, Cancellable, @unchecked Sendable {  // 
             }
             return (state.failure, resolved, [])
         }
+        if alreadyResolved { return }
         if let failure {
-            if !alreadyResolved { core.deliver(.failure(failure), to: result, callbacks: callbacks, job: self) }
+            core.deliver(.failure(failure), to: self, callbacks: callbacks, job: self)
             return
         }
         precondition(filled.reduce(0) { $0 + $1.count } == count, "map finished with unfilled slots")
         let values: [R] = makeArray(count: count) { base in
             base.moveInitialize(from: slots, count: count)
         }
-        core.deliver(.success(values), to: result, callbacks: callbacks, job: self)
+        core.deliver(.success(values), to: self, callbacks: callbacks, job: self)
     }
 
     // MARK: Cancellation and termination
 
-    func cancel() { fail(with: CancellationError()) }
+    override func cancelJob() { fail(with: CancellationError()) }
 
     func abort(_ error: PoolError) { fail(with: error) }
 
-    func stopReading() {}  // a map's input is finite: close() lets it run to the end
-
     /// Fails the result now; chunks not yet cut are dropped, running ones finish unseen.
     private func fail(with error: any Error) {
-        let (uncut, release, proceed) = state.withLockedValue { state -> (Int, Int, Bool) in
-            guard !state.resolved else { return (0, 0, false) }
+        guard let core else { return }
+        let proceed = state.withLockedValue { state -> Bool in
+            guard !state.resolved else { return false }
             state.resolved = true
             if state.failure == nil { state.failure = error }
-            let uncut = state.feed.isDropping ? 0 : count - state.feed.itemsCut
-            _ = state.feed.requestStop(.dropAll)  // a map never parks its token
-            let release = state.admitted
-            state.admitted = 0
-            return (uncut, release, true)
+            return true
         }
         guard proceed else { return }
+        let (_, uncut) = feed.stop(.dropAll)
         core.countCancelled(uncut)
-        core.gate?.release(release)
-        core.deliver(.failure(error), to: result, callbacks: callbacks, job: self)
+        core.channel.withdraw(self)
+        core.deliver(.failure(error), to: self, callbacks: callbacks, job: self)
     }
 }

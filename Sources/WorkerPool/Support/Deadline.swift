@@ -14,10 +14,13 @@ import Darwin
 struct Deadline: Comparable, Sendable {
     @usableFromInline let nanoseconds: UInt64
 
+    @usableFromInline init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+
     static let distantFuture = Deadline(nanoseconds: .max)
 
     var isDistantFuture: Bool { nanoseconds == .max }
 
+    @usableFromInline
     static func now() -> Deadline {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -26,6 +29,7 @@ struct Deadline: Comparable, Sendable {
 
     /// The deadline `timeout` from now; `nil` means no deadline. A zero or negative timeout is a
     /// deadline that has already passed, so a wait with it only polls.
+    @usableFromInline
     static func after(_ timeout: Duration?) -> Deadline {
         guard let timeout else { return .distantFuture }
         let now = Deadline.now()
@@ -45,7 +49,9 @@ struct Deadline: Comparable, Sendable {
     var remaining: Duration {
         if isDistantFuture { return .seconds(Int64.max) }
         let now = Deadline.now().nanoseconds
-        return now >= nanoseconds ? .zero : .nanoseconds(Int64(nanoseconds - now))
+        // A finite deadline can lie further ahead than `Int64.max` nanoseconds (`Deadline.after`
+        // saturates at `UInt64`), so the difference is clamped, never converted with a trap.
+        return now >= nanoseconds ? .zero : .nanoseconds(Int64(clamping: nanoseconds - now))
     }
 
     var asTimespec: timespec {

@@ -1,16 +1,16 @@
 #if DEBUG
 /// The number of jobs in the caches of all pools of the process, so that the tests can check that
 /// every test leaves every cache empty (a job left behind is a result that was never delivered).
-/// Debug builds only. `total` is guarded by `lock`, a leaf lock taken under a pool's own lock.
+/// Debug builds only. Its lock is a leaf: nothing else is locked while it is held.
 enum JobCacheAudit {
-    private nonisolated(unsafe) static var total = 0  // guarded by `lock`
-    private static let lock = ConditionLock.make()
+    private static let total = LockedBox.make(0)
 
     static func adjust(by delta: Int) {
-        lock.withLock {
+        let empty = total.withLockedValue { total -> Bool in
             total += delta
-            if total == 0 { lock.broadcast() }
+            return total == 0
         }
+        if empty { total.broadcast() }
     }
 
     /// Waits until no pool holds a job, or until `timeout` has passed.
@@ -18,10 +18,7 @@ enum JobCacheAudit {
     /// - Returns: the jobs still held when it stopped waiting (0 on success).
     static func waitUntilEmpty(timeout: Duration) -> Int {
         let deadline = Deadline.after(timeout)
-        return lock.withLock {
-            while total != 0, lock.wait(until: deadline) {}
-            return total
-        }
+        return total.wait(until: deadline, for: { $0 == 0 }, then: { $0 }) ?? total.withLockedValue { $0 }
     }
 }
 #endif

@@ -23,13 +23,6 @@ struct RingBuffer<Element> {
         count += 1
     }
 
-    mutating func prepend(_ element: Element) {
-        if count == storage.count { grow() }
-        head = (head - 1) & mask
-        storage[head] = element
-        count += 1
-    }
-
     mutating func popFirst() -> Element? {
         guard count > 0 else { return nil }
         let element = storage[head]
@@ -45,17 +38,6 @@ struct RingBuffer<Element> {
         all.reserveCapacity(count)
         while let element = popFirst() { all.append(element) }
         return all
-    }
-
-    /// Removes the elements for which `shouldRemove` is true, keeping the others in order.
-    mutating func removeAll(where shouldRemove: (Element) -> Bool) -> [Element] {
-        var kept = RingBuffer(initialCapacity: storage.count)
-        var removed: [Element] = []
-        while let element = popFirst() {
-            if shouldRemove(element) { removed.append(element) } else { kept.append(element) }
-        }
-        self = kept
-        return removed
     }
 
     private mutating func grow() {

@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The storage of a `LockedBox`: the value (as the header), its mutex and a condition variable in
+/// one allocation.
+@usableFromInline
+final class LockedBoxStorage<Value>: ManagedBuffer<Value, LockedBoxStorage<Value>.Primitives> {
+    @usableFromInline
+    struct Primitives {
+        @usableFromInline var mutex = pthread_mutex_t()
+        @usableFromInline var condition = pthread_cond_t()
+    }
+
+    static func make(_ value: Value) -> LockedBoxStorage<Value> {
+        let box = unsafeDowncast(LockedBoxStorage<Value>.create(minimumCapacity: 1) { _ in value }, to: LockedBoxStorage<Value>.self)
+        box.withUnsafeMutablePointerToElements { primitives in
+            primitives.initialize(to: Primitives())
+            let raw = UnsafeMutableRawPointer(primitives)
+            initializeMutex((raw + MemoryLayout<Primitives>.offset(of: \.mutex)!).assumingMemoryBound(to: pthread_mutex_t.self))
+            initializeCondition((raw + MemoryLayout<Primitives>.offset(of: \.condition)!).assumingMemoryBound(to: pthread_cond_t.self))
+        }
+        return box
+    }
+
+    deinit {
+        // ManagedBuffer destroys the value (its header) itself.
+        withUnsafeMutablePointerToElements { primitives in
+            pthread_cond_destroy(&primitives.pointee.condition)
+            pthread_mutex_destroy(&primitives.pointee.mutex)
+            primitives.deinitialize(count: 1)
+        }
+    }
+}
+
+/// A value that can only be reached with its lock held (the shape of swift-nio's
+/// `NIOLockedValueBox`): the value, its mutex and a condition variable share one allocation.
+///
+/// Never call user code, resume a continuation, or take a lock that is not a leaf inside
+/// `withLockedValue`: decide there, act after. Never box a zero-sized value (`Void`): its inout
+/// access sits at the object's own address, where ThreadSanitizer then reports the buffer's
+/// metadata read as a race.
+@usableFromInline
+struct LockedBox<Value>: @unchecked Sendable {  // the value is guarded by the storage's mutex
+    @usableFromInline let storage: LockedBoxStorage<Value>
+
+    @usableFromInline init(storage: LockedBoxStorage<Value>) { self.storage = storage }
+
+    static func make(_ value: Value) -> LockedBox<Value> { LockedBox(storage: .make(value)) }
+
+    @inlinable @inline(__always)
+    var mutex: UnsafeMutablePointer<pthread_mutex_t> {
+        storage.withUnsafeMutablePointerToElements {
+            UnsafeMutableRawPointer($0).assumingMemoryBound(to: pthread_mutex_t.self)
+        }
+    }
+
+    /// Runs `body` with exclusive access to the value.
+    @inlinable @inline(__always)
+    func withLockedValue<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+        try storage.withUnsafeMutablePointers { value, primitives in
+            let mutex = UnsafeMutableRawPointer(primitives).assumingMemoryBound(to: pthread_mutex_t.self)
+            lockMutex(mutex)
+            defer { unlockMutex(mutex) }
+            return try body(&value.pointee)
+        }
+    }
+
+    /// Waits, with the lock held, until `isDone(value)` is true or `deadline` passes; then runs
+    /// `body` on the value, still under the lock. Returns nil when the deadline passed first.
+    func wait<T>(until deadline: Deadline = .distantFuture, for isDone: (inout Value) -> Bool,
+                 then body: (inout Value) throws -> T) rethrows -> T? {
+        try storage.withUnsafeMutablePointers { value, primitives in
+            let raw = UnsafeMutableRawPointer(primitives)
+            let mutex = raw.assumingMemoryBound(to: pthread_mutex_t.self)
+            let condition = (raw + MemoryLayout<LockedBoxStorage<Value>.Primitives>.offset(of: \.condition)!)
+                .assumingMemoryBound(to: pthread_cond_t.self)
+            lockMutex(mutex)
+            defer { unlockMutex(mutex) }
+            while !isDone(&value.pointee) {
+                if !waitCondition(condition, mutex, until: deadline) && !isDone(&value.pointee) { return nil }
+            }
+            return try body(&value.pointee)
+        }
+    }
+
+    /// Wakes every thread in `wait`. Call it after changing the value (with or without the lock).
+    func broadcast() {
+        storage.withUnsafeMutablePointerToElements { primitives in
+            _ = pthread_cond_broadcast(&primitives.pointee.condition)
+        }
+    }
+}
