@@ -1,10 +1,30 @@
 import Foundation
 
-/// A keyed container kept for reuse by one decoding: the fields it reads now, and the slot it
-/// belongs to (the entry is free once that slot is done). The key type's box lives in the
-/// generic subclass.
+/// A keyed container kept for reuse by one decoding: its box and the state the box's container
+/// reads (see `KeyedEncoderEntryBase`).
 class KeyedDecoderEntryBase {
     let keyType: ObjectIdentifier
+    let state: KeyedDecoderState
+
+    init(keyType: ObjectIdentifier, state: KeyedDecoderState) {
+        self.keyType = keyType
+        self.state = state
+    }
+}
+
+final class KeyedDecoderEntry<Key: CodingKey>: KeyedDecoderEntryBase {
+    let container: KeyedDecodingContainer<Key>
+
+    init(decoding: BinaryDecoding) {
+        let state = KeyedDecoderStateOf<Key>()
+        container = KeyedDecodingContainer(BinaryKeyedDecoder<Key>(decoding: decoding, entry: state))
+        super.init(keyType: ObjectIdentifier(Key.self), state: state)
+    }
+}
+
+/// The fields a reused keyed container reads now, and the slot it belongs to (it is free once
+/// that slot is done).
+class KeyedDecoderState {
     @exclusivity(unchecked) final var slotDepth = 0
     @exclusivity(unchecked) final var slotID = -1
     /// The fields are in `start..<end`; `cursor` is where the field after the last one read starts.
@@ -13,25 +33,10 @@ class KeyedDecoderEntryBase {
     @exclusivity(unchecked) final var cursor = 0
     /// The coding path, when it is not the slot's (a nested container's).
     @exclusivity(unchecked) final var path: [any CodingKey]?
-
-    init(keyType: ObjectIdentifier) { self.keyType = keyType }
-
-    /// Drops the box, which holds this entry and the decoding.
-    func unlink() {}
 }
 
-final class KeyedDecoderEntry<Key: CodingKey>: KeyedDecoderEntryBase {
+final class KeyedDecoderStateOf<Key: CodingKey>: KeyedDecoderState {
     @exclusivity(unchecked) var keyIndices = KeyIndexCache<Key>()
-    @exclusivity(unchecked) private var box: KeyedDecodingContainer<Key>?
-
-    init(decoding: BinaryDecoding) {
-        super.init(keyType: ObjectIdentifier(Key.self))
-        box = KeyedDecodingContainer(BinaryKeyedDecoder<Key>(decoding: decoding, entry: self))
-    }
-
-    var container: KeyedDecodingContainer<Key> { box! }
-
-    override func unlink() { box = nil }
 }
 
 /// A keyed container over a run of fields (see `BinaryKeyedEncoder`). Lookups first try the field
@@ -40,7 +45,7 @@ final class KeyedDecoderEntry<Key: CodingKey>: KeyedDecoderEntryBase {
 /// unknown still resolve.
 struct BinaryKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let decoding: BinaryDecoding
-    let entry: KeyedDecoderEntry<Key>
+    let entry: KeyedDecoderStateOf<Key>
 
     var codingPath: [any CodingKey] { entry.path ?? decoding.codingPath(depth: entry.slotDepth) }
 
@@ -71,22 +76,31 @@ struct BinaryKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     /// The field with `key`: a reader at its value and the value's wire type; nil when absent.
     @inline(__always)
-    private func find(_ key: Key) throws -> (reader: RawReader, wire: WireType)? {
+    private func find(_ key: Key) throws -> Field? {
         guard let index = keyIndex(key) else { return nil }
         return try find(index: UInt64(index))
     }
 
-    private func find(index wanted: UInt64) throws -> (reader: RawReader, wire: WireType)? {
+    /// A field: a reader at its value, the value's wire type, and the key's index in the key table.
+    private struct Field {
+        let reader: RawReader
+        let wire: WireType
+        let key: Int
+
+        var element: PathElement { .key(key) }
+    }
+
+    private func find(index wanted: UInt64) throws -> Field? {
         if entry.cursor < entry.end {
             var reader = decoding.reader(entry.cursor, entry.end)
             let header = try reader.readVarint()
-            if header >> 3 == wanted { return (reader, try wireType(header)) }
+            if header >> 3 == wanted { return Field(reader: reader, wire: try wireType(header), key: Int(wanted)) }
         }
         var reader = decoding.reader(entry.start, entry.end)
         while !reader.isAtEnd {
             let header = try reader.readVarint()
             let wire = try wireType(header)
-            if header >> 3 == wanted { return (reader, wire) }
+            if header >> 3 == wanted { return Field(reader: reader, wire: wire, key: Int(wanted)) }
             try decoding.skip(wire, &reader)
         }
         return nil
@@ -207,13 +221,13 @@ struct BinaryKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
             guard let field = try find(key) else { throw keyNotFound(key) }
             if field.wire == .null { return optional.noneValue as! T }
             var reader = field.reader
-            let value = try optional.decodeWrappedField(decoding, wire: field.wire, from: &reader, at: .key(key)) as! T
+            let value = try optional.decodeWrappedField(decoding, wire: field.wire, from: &reader, at: field.element) as! T
             entry.cursor = reader.position
             return value
         }
         guard let field = try find(key) else { throw keyNotFound(key) }
         var reader = field.reader
-        let value = try decoding.decodeField(type, kind: kind, wire: field.wire, from: &reader, at: .key(key))
+        let value = try decoding.decodeField(type, kind: kind, wire: field.wire, from: &reader, at: field.element)
         entry.cursor = reader.position
         return value
     }
@@ -252,9 +266,9 @@ struct BinaryKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
         var reader = field.reader
         let value: T
         if case .other = kind, _isOptional(T.self), let optional = T.self as? any OptionalDecodable.Type {
-            value = try optional.decodeWrappedField(decoding, wire: field.wire, from: &reader, at: .key(key)) as! T
+            value = try optional.decodeWrappedField(decoding, wire: field.wire, from: &reader, at: field.element) as! T
         } else {
-            value = try decoding.decodeField(type, kind: kind, wire: field.wire, from: &reader, at: .key(key))
+            value = try decoding.decodeField(type, kind: kind, wire: field.wire, from: &reader, at: field.element)
         }
         entry.cursor = reader.position
         return value

@@ -130,7 +130,6 @@ final class BinaryDecoding {
 
     /// Breaks the reference cycles between the decoding and its reused containers.
     func tearDown() {
-        for entry in keyedEntries { entry.unlink() }
         keyedEntries = []
         unkeyedPool = []
     }
@@ -311,7 +310,7 @@ final class BinaryDecoding {
         var found: KeyedDecoderEntry<Key>?
         for index in keyedEntries.indices {
             let entry = keyedEntries[index]
-            if entry.keyType == keyType && !isOpen(entry) {
+            if entry.keyType == keyType && !isOpen(entry.state) {
                 found = unsafeDowncast(entry, to: KeyedDecoderEntry<Key>.self)
                 break
             }
@@ -321,16 +320,17 @@ final class BinaryDecoding {
             keyedEntries.append(entry)
             return entry
         }()
-        entry.slotDepth = slots.count
-        entry.slotID = slots.last?.id ?? 0
-        entry.start = start
-        entry.end = end
-        entry.cursor = start
-        entry.path = path
+        let state = entry.state
+        state.slotDepth = slots.count
+        state.slotID = slots.last?.id ?? 0
+        state.start = start
+        state.end = end
+        state.cursor = start
+        state.path = path
         return entry.container
     }
 
-    private func isOpen(_ entry: KeyedDecoderEntryBase) -> Bool {
+    private func isOpen(_ entry: KeyedDecoderState) -> Bool {
         entry.slotDepth > 0 && entry.slotDepth <= slots.count && slots[entry.slotDepth - 1].id == entry.slotID
     }
 
@@ -362,7 +362,7 @@ final class BinaryDecoding {
 
     /// The coding path of the slot being decoded (or of the one `depth` slots down).
     func codingPath(depth: Int? = nil) -> [any CodingKey] {
-        slots.prefix(depth ?? slots.count).compactMap { $0.element?.codingKey }
+        slots.prefix(depth ?? slots.count).compactMap { $0.element?.codingKey { keys.name($0) } }
     }
 
     func mismatch<T>(_ type: T.Type, _ message: String) -> DecodingError {

@@ -1,32 +1,39 @@
 import Foundation
 
-/// A keyed container kept for reuse by one encoding (see `BinaryEncoding`): which frame it is
-/// bound to now. The key type's box lives in the generic subclass.
+/// A keyed container kept for reuse by one encoding (see `BinaryEncoding`): its box, and the
+/// state the box's container reads (which frame it is bound to now). The encoding holds the
+/// entry, the entry the box, the box the state and the encoding: `tearDown()` drops the entries.
 class KeyedEncoderEntryBase {
     let keyType: ObjectIdentifier
-    /// The frame the container writes to, and its depth; a frame id that is no longer open
-    /// means the entry is free.
-    @exclusivity(unchecked) final var frameID = -1
-    @exclusivity(unchecked) final var depth = 0
+    let state: KeyedEncoderState
 
-    init(keyType: ObjectIdentifier) { self.keyType = keyType }
-
-    /// Drops the box, which holds this entry and the encoding.
-    func unlink() {}
+    init(keyType: ObjectIdentifier, state: KeyedEncoderState) {
+        self.keyType = keyType
+        self.state = state
+    }
 }
 
+/// The box is a stored constant, not an optional: an `Optional<KeyedEncodingContainer<Key>>`
+/// costs a generic-metadata lookup each time it is read, which was a sixth of a record's cost.
 final class KeyedEncoderEntry<Key: CodingKey>: KeyedEncoderEntryBase {
-    @exclusivity(unchecked) var keyIndices = KeyIndexCache<Key>()
-    @exclusivity(unchecked) private var box: KeyedEncodingContainer<Key>?
+    let container: KeyedEncodingContainer<Key>
 
     init(encoding: BinaryEncoding) {
-        super.init(keyType: ObjectIdentifier(Key.self))
-        box = KeyedEncodingContainer(BinaryKeyedEncoder<Key>(encoding: encoding, entry: self))
+        let state = KeyedEncoderStateOf<Key>()
+        container = KeyedEncodingContainer(BinaryKeyedEncoder<Key>(encoding: encoding, entry: state))
+        super.init(keyType: ObjectIdentifier(Key.self), state: state)
     }
+}
 
-    var container: KeyedEncodingContainer<Key> { box! }
+/// Which frame a reused keyed container writes to, and its depth; a frame id that is no longer
+/// open means the container is free.
+class KeyedEncoderState {
+    @exclusivity(unchecked) final var frameID = -1
+    @exclusivity(unchecked) final var depth = 0
+}
 
-    override func unlink() { box = nil }
+final class KeyedEncoderStateOf<Key: CodingKey>: KeyedEncoderState {
+    @exclusivity(unchecked) var keyIndices = KeyIndexCache<Key>()
 }
 
 /// A keyed container: fields one after another, each a header (`key index << 3 | wire type`, a
@@ -34,7 +41,7 @@ final class KeyedEncoderEntry<Key: CodingKey>: KeyedEncoderEntryBase {
 /// key costs one byte for the first 16 keys of an encoding.
 struct BinaryKeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let encoding: BinaryEncoding
-    let entry: KeyedEncoderEntry<Key>
+    let entry: KeyedEncoderStateOf<Key>
 
     var codingPath: [any CodingKey] { encoding.codingPath(depth: entry.depth) }
 
@@ -108,19 +115,22 @@ struct BinaryKeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
             guard let wrapped = optional.wrappedEncodable else { return try encodeNil(forKey: key) }
             return try encodeField(wrapped, key)
         }
-        try encoding.encodeField(value, kind: kind, header: try begin(key), at: .key(key))
+        let header = try begin(key)
+        try encoding.encodeField(value, kind: kind, header: header, at: .key(Int(header >> 3)))
     }
 
     private func encodeField<T: Encodable>(_ value: T, _ key: Key) throws {
-        try encoding.encodeField(value, kind: BinaryKind.of(T.self), header: try begin(key), at: .key(key))
+        let header = try begin(key)
+        try encoding.encodeField(value, kind: BinaryKind.of(T.self), header: header, at: .key(Int(header >> 3)))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
         do {
-            try header(key, .slot)
+            let header = try begin(key)
+            encoding.writer.writeVarint(header | UInt64(WireType.slot.rawValue))
             encoding.writer.writeByte(SlotTag.keyed)
             let lengthAt = encoding.writer.lengthPlaceholder()
-            let id = encoding.pushFrame(.keyed(lengthAt: lengthAt), element: .key(key))
+            let id = encoding.pushFrame(.keyed(lengthAt: lengthAt), element: .key(Int(header >> 3)))
             return encoding.keyedContainer(NestedKey.self, id: id, depth: entry.depth + 1)
         } catch {
             encoding.recordDeferred(error)
@@ -130,11 +140,12 @@ struct BinaryKeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         do {
-            try header(key, .slot)
+            let header = try begin(key)
+            encoding.writer.writeVarint(header | UInt64(WireType.slot.rawValue))
             encoding.writer.writeByte(SlotTag.unkeyed)
             let lengthAt = encoding.writer.lengthPlaceholder()
             _ = encoding.writer.lengthPlaceholder()  // the element count
-            let id = encoding.pushFrame(.unkeyed(lengthAt: lengthAt, count: 0), element: .key(key))
+            let id = encoding.pushFrame(.unkeyed(lengthAt: lengthAt, count: 0), element: .key(Int(header >> 3)))
             return BinaryUnkeyedEncoder(encoding: encoding, id: id, depth: entry.depth + 1)
         } catch {
             encoding.recordDeferred(error)
@@ -146,7 +157,7 @@ struct BinaryKeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
         do {
             try encoding.activate(entry.frameID, entry.depth)
             let index = encoding.keys.index(of: BinaryCodingKey.superKey.stringValue)
-            return openSuperSlot(header: UInt64(index) << 3, element: .key(BinaryCodingKey.superKey))
+            return openSuperSlot(header: UInt64(index) << 3)
         } catch {
             encoding.recordDeferred(error)
             return BinarySlotEncoder(encoding: encoding, id: -1, depth: entry.depth + 1)
@@ -155,16 +166,16 @@ struct BinaryKeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
         do {
-            return openSuperSlot(header: try begin(key), element: .key(key))
+            return openSuperSlot(header: try begin(key))
         } catch {
             encoding.recordDeferred(error)
             return BinarySlotEncoder(encoding: encoding, id: -1, depth: entry.depth + 1)
         }
     }
 
-    private func openSuperSlot(header: UInt64, element: PathElement) -> any Encoder {
+    private func openSuperSlot(header: UInt64) -> any Encoder {
         encoding.writer.writeVarint(header | UInt64(WireType.slot.rawValue))
-        let id = encoding.pushFrame(.slot, element: element)
+        let id = encoding.pushFrame(.slot, element: .key(Int(header >> 3)))
         return BinarySlotEncoder(encoding: encoding, id: id, depth: entry.depth + 1)
     }
 }

@@ -81,15 +81,16 @@ enum SlotTag {
     static let empty: UInt8 = 0x45      // "E": no container was used
 }
 
-/// One step of a coding path: a key, or an index in an unkeyed container. Kept on the encoding's
-/// and decoding's stacks, so a path costs nothing until someone asks for it.
+/// One step of a coding path: a key (by its index in the key table), or an index in an unkeyed
+/// container. Kept on the encoding's and decoding's stacks as plain data, so a path costs nothing
+/// until someone asks for it; then a key comes back as a `BinaryCodingKey` with the key's text.
 enum PathElement {
-    case key(any CodingKey)
+    case key(Int)
     case index(Int)
 
-    var codingKey: any CodingKey {
+    func codingKey(_ name: (Int) -> String) -> any CodingKey {
         switch self {
-        case .key(let key): return key
+        case .key(let index): return BinaryCodingKey.name(name(index))
         case .index(let index): return BinaryCodingKey.index(index)
         }
     }
@@ -173,7 +174,6 @@ final class BinaryEncoding {
 
     /// Breaks the reference cycles between the encoding and its reused containers.
     func tearDown() {
-        for entry in keyedEntries { entry.unlink() }
         keyedEntries = []
     }
 
@@ -298,21 +298,25 @@ final class BinaryEncoding {
     /// a new one.
     func keyedContainer<Key: CodingKey>(_ type: Key.Type, id: Int, depth: Int) -> KeyedEncodingContainer<Key> {
         let keyType = ObjectIdentifier(Key.self)
+        var found: KeyedEncoderEntry<Key>?
         for index in keyedEntries.indices {
             let entry = keyedEntries[index]
-            guard entry.keyType == keyType, entry.frameID == id || !isOpen(entry) else { continue }
-            entry.frameID = id
-            entry.depth = depth
-            return unsafeDowncast(entry, to: KeyedEncoderEntry<Key>.self).container
+            if entry.keyType == keyType && (entry.state.frameID == id || !isOpen(entry.state)) {
+                found = unsafeDowncast(entry, to: KeyedEncoderEntry<Key>.self)
+                break
+            }
         }
-        let entry = KeyedEncoderEntry<Key>(encoding: self)
-        entry.frameID = id
-        entry.depth = depth
-        keyedEntries.append(entry)
+        let entry = found ?? {
+            let entry = KeyedEncoderEntry<Key>(encoding: self)
+            keyedEntries.append(entry)
+            return entry
+        }()
+        entry.state.frameID = id
+        entry.state.depth = depth
         return entry.container
     }
 
-    private func isOpen(_ entry: KeyedEncoderEntryBase) -> Bool {
+    private func isOpen(_ entry: KeyedEncoderState) -> Bool {
         entry.depth < frames.count && frames[entry.depth].id == entry.frameID
     }
 
@@ -387,7 +391,7 @@ final class BinaryEncoding {
     /// The coding path of the container at `depth`: the keys and indices of the open frames up to it.
     func codingPath(depth: Int) -> [any CodingKey] {
         guard depth >= 0 else { return [] }
-        return frames.prefix(depth + 1).compactMap { $0.element?.codingKey }
+        return frames.prefix(depth + 1).compactMap { $0.element?.codingKey { keys.names[$0] } }
     }
 }
 

@@ -108,7 +108,7 @@ struct KeyIndexCache<Key: CodingKey> {
     @inline(__always)
     static func byte(of key: Key) -> Int {
         if MemoryLayout<Key>.size == 0 { return 0 }
-        return withUnsafeBytes(of: key) { Int($0[0]) }
+        return Int(unsafeBitCast(key, to: UInt8.self))
     }
 
     /// The cached entry for `key` (`unknown` when not cached or not usable).
