@@ -39,6 +39,16 @@ final class KeyedDecoderStateOf<Key: CodingKey>: KeyedDecoderState {
     @exclusivity(unchecked) var keyIndices = KeyIndexCache<Key>()
 }
 
+/// A keyed field found by a decoder: a reader at its value, the value's wire type, and the key's
+/// index in the key table. Outside the generic container, so using one needs no metadata lookup.
+struct KeyedField {
+    let reader: RawReader
+    let wire: WireType
+    let key: Int
+
+    var element: PathElement { .key(key) }
+}
+
 /// A keyed container over a run of fields (see `BinaryKeyedEncoder`). Lookups first try the field
 /// at the cursor (types usually decode in the order they encoded), then scan from the start,
 /// stepping over each field by its wire type, so keys decoded in another order, skipped or
@@ -76,31 +86,22 @@ struct BinaryKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     /// The field with `key`: a reader at its value and the value's wire type; nil when absent.
     @inline(__always)
-    private func find(_ key: Key) throws -> Field? {
+    private func find(_ key: Key) throws -> KeyedField? {
         guard let index = keyIndex(key) else { return nil }
         return try find(index: UInt64(index))
     }
 
-    /// A field: a reader at its value, the value's wire type, and the key's index in the key table.
-    private struct Field {
-        let reader: RawReader
-        let wire: WireType
-        let key: Int
-
-        var element: PathElement { .key(key) }
-    }
-
-    private func find(index wanted: UInt64) throws -> Field? {
+    private func find(index wanted: UInt64) throws -> KeyedField? {
         if entry.cursor < entry.end {
             var reader = decoding.reader(entry.cursor, entry.end)
             let header = try reader.readVarint()
-            if header >> 3 == wanted { return Field(reader: reader, wire: try wireType(header), key: Int(wanted)) }
+            if header >> 3 == wanted { return KeyedField(reader: reader, wire: try wireType(header), key: Int(wanted)) }
         }
         var reader = decoding.reader(entry.start, entry.end)
         while !reader.isAtEnd {
             let header = try reader.readVarint()
             let wire = try wireType(header)
-            if header >> 3 == wanted { return Field(reader: reader, wire: wire, key: Int(wanted)) }
+            if header >> 3 == wanted { return KeyedField(reader: reader, wire: wire, key: Int(wanted)) }
             try decoding.skip(wire, &reader)
         }
         return nil

@@ -187,6 +187,8 @@ final class BinaryDecoding {
             return decimal as! T
         case .bulk(let element):
             return try readBulkValue(type, element: element, from: &reader)
+        case .strings:
+            return unsafeBitCast(try readStrings(&reader), to: T.self)
         case .other:
             return try decodeSlot(type, from: &reader, at: element())
         }
@@ -244,6 +246,31 @@ final class BinaryDecoding {
         case .double: return unsafeBitCast(try readBulkArray(&reader, Double.self, element: element), to: T.self)
         case .bool: return unsafeBitCast(try readBulkArray(&reader, Bool.self, element: element), to: T.self)
         }
+    }
+
+    /// Reads an unkeyed slot of strings (see `BinaryEncoding.writeStrings`).
+    private func readStrings(_ reader: inout RawReader) throws -> [String] {
+        let start = reader.position
+        let end = try slotEnd(&reader)
+        switch base.load(fromByteOffset: start, as: UInt8.self) {
+        case SlotTag.unkeyed: break
+        case SlotTag.empty: return []
+        case let tag: throw mismatch([String].self, "expected an unkeyed container, found tag \(tag)")
+        }
+        var elements = self.reader(reader.position, end)
+        let count = try elements.readCount(minimumSize: 2)
+        var strings: [String] = []
+        strings.reserveCapacity(count)
+        for index in 0..<count {
+            switch try elements.readByte() {
+            case 1: strings.append(try elements.readString())
+            case 0: throw DecodingError.valueNotFound(String.self, .init(codingPath: codingPath() + [BinaryCodingKey.index(index)], debugDescription: "the element is nil"))
+            case let tag: throw RawReader.corrupted("unknown element tag \(tag)")
+            }
+        }
+        try expectEnd(elements)
+        reader.position = end
+        return strings
     }
 
     // MARK: Slots

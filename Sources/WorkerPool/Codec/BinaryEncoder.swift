@@ -240,6 +240,8 @@ final class BinaryEncoding {
             writer.writeString((value as! Decimal).description)
         case .bulk(let element):
             writeBulkArray(value, element: element)
+        case .strings:
+            writeStrings(unsafeBitCast(value, to: [String].self))
         case .other:
             try encodeSlot(value, at: element())
         }
@@ -280,6 +282,18 @@ final class BinaryEncoding {
         case .double: write(unsafeBitCast(value, to: [Double].self))
         case .bool: write(unsafeBitCast(value, to: [Bool].self))
         }
+    }
+
+    /// An unkeyed slot of present strings, as `Array.encode(to:)` would write it.
+    private func writeStrings(_ strings: [String]) {
+        writer.writeByte(SlotTag.unkeyed)
+        let lengthAt = writer.lengthPlaceholder()
+        _ = writer.lengthPlaceholder()  // the element count
+        for string in strings {
+            writer.writeByte(1)
+            writer.writeString(string)
+        }
+        writer.patchLengthAndCount(at: lengthAt, count: strings.count)
     }
 
     /// Runs the value's own `encode(to:)` in a fresh slot; closes whatever it opened.

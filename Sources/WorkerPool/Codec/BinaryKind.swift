@@ -14,6 +14,9 @@ enum BinaryKind {
     case data, date, uuid, decimal
     /// An array of fixed-width numbers (or `Bool`s): a count and one bulk copy of the elements.
     case bulk(BulkElement)
+    /// `[String]`: written and read directly, in the same bytes as `Array`'s own `Codable` would
+    /// write through an unkeyed container (so a type may still read it with one).
+    case strings
     /// Any other type: its `encode(to:)` / `init(from:)` run against the codec's containers.
     case other
 
@@ -30,6 +33,7 @@ enum BinaryKind {
             if id == ObjectIdentifier(UInt.self) { return .uint }
             if id == ObjectIdentifier(UInt64.self) { return .uint64 }
             if id == ObjectIdentifier(Date.self) { return .date }
+            if id == ObjectIdentifier([String].self) { return .strings }
             if let element = BulkElement.ofArray(type) { return .bulk(element) }
         case 16:
             if id == ObjectIdentifier(String.self) { return .string }
@@ -63,7 +67,7 @@ enum BinaryKind {
         case .float: return .fixed32
         case .double, .date: return .fixed64
         case .string, .data, .decimal, .uuid, .bulk: return .bytes
-        case .other: return .slot
+        case .other, .strings: return .slot
         }
     }
 

@@ -303,6 +303,7 @@ struct RawReader {
         let length = try readCount()
         let bytes = UnsafeBufferPointer(start: (base + position).assumingMemoryBound(to: UInt8.self), count: length)
         // ASCII needs no validation (and is most keys and names); anything else is validated.
+        // (`String(validating:)` alone costs more for short ASCII strings than this loop.)
         var ascii = true
         for byte in bytes where byte >= 0x80 {
             ascii = false
