@@ -15,7 +15,12 @@ valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out" \
     --toggle-collect='*measureRecords*' --toggle-collect='*measureNested*' --toggle-collect='*measurePairs*' \
     "$out/codec-profile" "$records" >/dev/null 2>"$out/valgrind.log"
 callgrind_annotate --inclusive=yes "$out/callgrind.out" 2>/dev/null | awk -v n="$records" '
-    /measureRecords/ { gsub(",", "", $1); printf "records {id, name, score}: %8.0f instructions per record\n", $1 / n }
-    /measureNested/  { gsub(",", "", $1); printf "nested records:            %8.0f instructions per record\n", $1 / n }
-    /measurePairs/   { gsub(",", "", $1); printf "pairs {word, count}:       %8.0f instructions per record\n", $1 / n }'
+    /measureRecords/ { gsub(",", "", $1); r = $1 / n }
+    /measureNested/  { gsub(",", "", $1); m = $1 / n }
+    /measurePairs/   { gsub(",", "", $1); p = $1 / n }
+    END {
+        printf "records {id, name, score}: %6.0f instructions per record\n", r
+        printf "nested records:            %6.0f instructions per record\n", m
+        printf "pairs {word, count}:       %6.0f instructions per record\n", p
+    }'
 echo "profile: $out/callgrind.out (callgrind_annotate --inclusive=yes $out/callgrind.out | swift demangle)"
