@@ -159,6 +159,43 @@ final class CodecFormatTests: PoolTestCase {
         try roundTrip((0..<100).map { NestedRecord($0) })
     }
 
+    func testArraysReadAndWrittenEitherWayAgree() throws {
+        // The codec writes arrays itself; a type reading one with an unkeyed container, or writing
+        // one that way, sees the same bytes.
+        struct ByHand: Codable, Equatable {
+            var records: [Record]
+            init(records: [Record]) { self.records = records }
+            enum CodingKeys: String, CodingKey { case records }
+            init(from decoder: any Decoder) throws {
+                var list = try decoder.container(keyedBy: CodingKeys.self).nestedUnkeyedContainer(forKey: .records)
+                XCTAssertEqual(list.count, 3)
+                var records: [Record] = []
+                while !list.isAtEnd { records.append(try list.decode(Record.self)) }
+                self.records = records
+            }
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                var list = container.nestedUnkeyedContainer(forKey: .records)
+                for record in records { try list.encode(record) }
+            }
+        }
+        struct Plain: Codable, Equatable { var records: [Record] }
+        let records = (0..<3).map { Record(id: $0, name: "r\($0)", score: Double($0)) }
+        XCTAssertEqual(try BinaryDecoder().decode(ByHand.self, from: BinaryEncoder().encode(Plain(records: records))).records, records)
+        XCTAssertEqual(try BinaryDecoder().decode(Plain.self, from: BinaryEncoder().encode(ByHand(records: records))).records, records)
+        try roundTrip([Record]())
+        try roundTrip([[Record]](repeating: [], count: 3))
+        try roundTrip([Record?.none, Record(id: 1, name: "", score: 0)])  // optionals: Array's own Codable
+        // A nil element where the type says there is none is a DecodingError.
+        XCTAssertThrowsError(try BinaryDecoder().decode([Record].self, from: BinaryEncoder().encode([Record?.none]))) {
+            guard case .valueNotFound? = $0 as? DecodingError else { return XCTFail("\($0)") }
+        }
+        // Arrays count as nesting: a tree 300 levels deep is 600 containers.
+        XCTAssertThrowsError(try BinaryDecoder().decode(TreeNode.self, from: BinaryEncoder().encode(TreeNode.chain(depth: 300)))) {
+            XCTAssertTrue($0 is DecodingError, "\($0)")
+        }
+    }
+
     func testIntegersAreVarintsAndNarrowingIsChecked() throws {
         struct Wide: Encodable {
             let value: Int64

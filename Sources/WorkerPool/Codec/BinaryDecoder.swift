@@ -103,6 +103,7 @@ final class BinaryDecoding {
     @exclusivity(unchecked) private var nextSlotID = 0
     @exclusivity(unchecked) private var keyedEntries: [KeyedDecoderEntryBase] = []
     @exclusivity(unchecked) private var unkeyedPool: [BinaryUnkeyedDecoder] = []
+    @exclusivity(unchecked) private var arrayTypes = ArrayConformances<any BinaryDecodableArray.Type>()
     static let maximumDepth = 512
 
     /// A slot whose `init(from:)` is running.
@@ -190,6 +191,9 @@ final class BinaryDecoding {
         case .strings:
             return unsafeBitCast(try readStrings(&reader), to: T.self)
         case .other:
+            if let array = decodableArray(T.self) {
+                return try array.decodeArray(T.self, from: self, &reader, at: element())
+            }
             return try decodeSlot(type, from: &reader, at: element())
         }
     }
@@ -271,6 +275,49 @@ final class BinaryDecoding {
         try expectEnd(elements)
         reader.position = end
         return strings
+    }
+
+    /// `T` as an array the decoder reads itself, or nil (see `BinaryEncoding.encodableArray`).
+    @inline(__always)
+    private func decodableArray<T>(_ type: T.Type) -> (any BinaryDecodableArray.Type)? {
+        arrayTypes.lookup(type) {
+            guard let array = type as? any BinaryDecodableArray.Type, !array.hasOptionalElements else { return nil }
+            return array
+        }
+    }
+
+    /// Reads an unkeyed slot (`U`, or `E` for none): `body` gets a reader over the elements and
+    /// their count, and must read them all. The slot counts as one level of nesting.
+    func readUnkeyed<R>(_ reader: inout RawReader, at element: PathElement?, _ body: (inout RawReader, Int) throws -> R) throws -> R {
+        let start = reader.position
+        let end = try slotEnd(&reader)
+        var elements = self.reader(reader.position, end)
+        var count = 0
+        switch base.load(fromByteOffset: start, as: UInt8.self) {
+        case SlotTag.unkeyed: count = try elements.readCount()
+        case SlotTag.empty: break
+        case let tag: throw mismatch([Any].self, "expected an unkeyed container, found tag \(tag)")
+        }
+        guard slots.count < BinaryDecoding.maximumDepth else {
+            throw RawReader.corrupted("nesting deeper than \(BinaryDecoding.maximumDepth) containers")
+        }
+        nextSlotID += 1
+        slots.append(SlotFrame(id: nextSlotID, element: element))
+        defer { slots.removeLast() }
+        let result = try body(&elements, count)
+        try expectEnd(elements)
+        reader.position = end
+        return result
+    }
+
+    /// Reads an element's presence byte, which must say a value follows.
+    @inline(__always)
+    func expectPresent<T>(_ reader: inout RawReader, _ type: T.Type, index: Int) throws {
+        switch try reader.readByte() {
+        case 1: return
+        case 0: throw DecodingError.valueNotFound(type, .init(codingPath: codingPath() + [BinaryCodingKey.index(index)], debugDescription: "the element is nil"))
+        case let tag: throw RawReader.corrupted("unknown element tag \(tag)")
+        }
     }
 
     // MARK: Slots

@@ -145,6 +145,7 @@ final class BinaryEncoding {
     @exclusivity(unchecked) var keys = KeyTableWriter()
     @exclusivity(unchecked) private var keyedEntries: [KeyedEncoderEntryBase] = []
     @exclusivity(unchecked) private var handedOver = false
+    @exclusivity(unchecked) private var arrayTypes = ArrayConformances<any BinaryEncodableArray.Type>()
     let userInfo: [CodingUserInfoKey: Any]
     private let tableOffsetAt: Int
 
@@ -243,8 +244,36 @@ final class BinaryEncoding {
         case .strings:
             writeStrings(unsafeBitCast(value, to: [String].self))
         case .other:
-            try encodeSlot(value, at: element())
+            let element = element()
+            if let array = encodableArray(T.self) {
+                try array.encodeArray(value, into: self, at: element)
+            } else {
+                try encodeSlot(value, at: element)
+            }
         }
+    }
+
+    /// `T` as an array the encoder writes itself, or nil: arrays of optionals keep `Array`'s own
+    /// `Codable`, which the unkeyed container turns into presence bytes.
+    @inline(__always)
+    private func encodableArray<T>(_ type: T.Type) -> (any BinaryEncodableArray.Type)? {
+        arrayTypes.lookup(type) {
+            guard let array = type as? any BinaryEncodableArray.Type, !array.hasOptionalElements else { return nil }
+            return array
+        }
+    }
+
+    /// Writes an unkeyed slot of `count` elements that `body` writes, each a presence byte and
+    /// its value, as a frame (so paths and nesting below it are right).
+    func writeUnkeyed(count: Int, at element: PathElement?, _ body: () throws -> Void) throws {
+        writer.writeByte(SlotTag.unkeyed)
+        let lengthAt = writer.lengthPlaceholder()
+        _ = writer.lengthPlaceholder()  // the element count
+        let depth = frames.count
+        _ = pushFrame(.unkeyed(lengthAt: lengthAt, count: count), element: element)
+        try body()
+        closeFrames(downTo: depth)
+        if let deferredError { throw deferredError }
     }
 
     /// Writes a keyed field: its header (key index and wire type), then the value; values that do
