@@ -122,6 +122,13 @@ struct BinaryKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
     /// A reader at the value of the present, non-nil field `key` of wire type `wire`.
     @inline(__always)
     private func value<T>(_ key: Key, _ wire: WireType, _ type: T.Type) throws -> RawReader {
+        // The usual case in one compare: the field at the cursor has this key (one of the first
+        // 16 of the table, so its header is one byte) and the expected wire type.
+        let index = entry.keyIndices.lookup(key)
+        if index >= 0 && index < 16 && entry.cursor < entry.end
+            && decoding.base.load(fromByteOffset: entry.cursor, as: UInt8.self) == UInt8(truncatingIfNeeded: index) << 3 | wire.rawValue {
+            return decoding.reader(entry.cursor + 1, entry.end)
+        }
         guard let field = try find(key) else { throw keyNotFound(key) }
         guard field.wire == wire else { throw decoding.wrongWire(type, field.wire) }
         return field.reader
@@ -144,14 +151,6 @@ struct BinaryKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     // The primitives read their bytes directly: no generic code, no metadata, per field.
 
-    /// Reads a value with `body` and moves the cursor past it.
-    @inline(__always)
-    private func finish<T>(_ reader: inout RawReader, _ body: (inout RawReader) throws -> T) rethrows -> T {
-        let value = try body(&reader)
-        entry.cursor = reader.position
-        return value
-    }
-
     @inline(__always)
     private func read<T: Decodable>(_ reader: inout RawReader, _ type: T.Type, _ kind: BinaryKind) throws -> T {
         let value: T = try decoding.decodeValue(type, kind: kind, from: &reader, at: nil)
@@ -161,59 +160,87 @@ struct BinaryKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
         var reader = try value(key, .fixed8, type)
-        return try finish(&reader) { reader in try decoding.readBool(&reader) }
+        let value = try decoding.readBool(&reader)
+        entry.cursor = reader.position
+        return value
     }
     func decode(_ type: String.Type, forKey key: Key) throws -> String {
         var reader = try value(key, .bytes, type)
-        return try finish(&reader) { reader in try reader.readString() }
+        let value = try reader.readString()
+        entry.cursor = reader.position
+        return value
     }
     func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
         var reader = try value(key, .fixed64, type)
-        return try finish(&reader) { reader in Double(bitPattern: try reader.read(UInt64.self)) }
+        let value = Double(bitPattern: try reader.read(UInt64.self))
+        entry.cursor = reader.position
+        return value
     }
     func decode(_ type: Float.Type, forKey key: Key) throws -> Float {
         var reader = try value(key, .fixed32, type)
-        return try finish(&reader) { reader in Float(bitPattern: try reader.read(UInt32.self)) }
+        let value = Float(bitPattern: try reader.read(UInt32.self))
+        entry.cursor = reader.position
+        return value
     }
     func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
         var reader = try value(key, .varint, type)
-        return try finish(&reader) { reader in try decoding.narrow(try reader.readZigzag(), type) }
+        let value = try decoding.narrow(try reader.readZigzag(), type)
+        entry.cursor = reader.position
+        return value
     }
     func decode(_ type: Int8.Type, forKey key: Key) throws -> Int8 {
         var reader = try value(key, .fixed8, type)
-        return try finish(&reader) { reader in try reader.read(Int8.self) }
+        let value = try reader.read(Int8.self)
+        entry.cursor = reader.position
+        return value
     }
     func decode(_ type: Int16.Type, forKey key: Key) throws -> Int16 {
         var reader = try value(key, .varint, type)
-        return try finish(&reader) { reader in try decoding.narrow(try reader.readZigzag(), type) }
+        let value = try decoding.narrow(try reader.readZigzag(), type)
+        entry.cursor = reader.position
+        return value
     }
     func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 {
         var reader = try value(key, .varint, type)
-        return try finish(&reader) { reader in try decoding.narrow(try reader.readZigzag(), type) }
+        let value = try decoding.narrow(try reader.readZigzag(), type)
+        entry.cursor = reader.position
+        return value
     }
     func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 {
         var reader = try value(key, .varint, type)
-        return try finish(&reader) { reader in try reader.readZigzag() }
+        let value = try reader.readZigzag()
+        entry.cursor = reader.position
+        return value
     }
     func decode(_ type: UInt.Type, forKey key: Key) throws -> UInt {
         var reader = try value(key, .varint, type)
-        return try finish(&reader) { reader in try decoding.narrow(try reader.readVarint(), type) }
+        let value = try decoding.narrow(try reader.readVarint(), type)
+        entry.cursor = reader.position
+        return value
     }
     func decode(_ type: UInt8.Type, forKey key: Key) throws -> UInt8 {
         var reader = try value(key, .fixed8, type)
-        return try finish(&reader) { reader in try reader.read(UInt8.self) }
+        let value = try reader.read(UInt8.self)
+        entry.cursor = reader.position
+        return value
     }
     func decode(_ type: UInt16.Type, forKey key: Key) throws -> UInt16 {
         var reader = try value(key, .varint, type)
-        return try finish(&reader) { reader in try decoding.narrow(try reader.readVarint(), type) }
+        let value = try decoding.narrow(try reader.readVarint(), type)
+        entry.cursor = reader.position
+        return value
     }
     func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 {
         var reader = try value(key, .varint, type)
-        return try finish(&reader) { reader in try decoding.narrow(try reader.readVarint(), type) }
+        let value = try decoding.narrow(try reader.readVarint(), type)
+        entry.cursor = reader.position
+        return value
     }
     func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 {
         var reader = try value(key, .varint, type)
-        return try finish(&reader) { reader in try reader.readVarint() }
+        let value = try reader.readVarint()
+        entry.cursor = reader.position
+        return value
     }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
@@ -243,13 +270,17 @@ struct BinaryKeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? { try present(type, .bool, key) }
     func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
         guard var reader = try valueIfPresent(key, .bytes, type) else { return nil }
-        return try finish(&reader) { reader in try reader.readString() }
+        let value = try reader.readString()
+        entry.cursor = reader.position
+        return value
     }
     func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? { try present(type, .double, key) }
     func decodeIfPresent(_ type: Float.Type, forKey key: Key) throws -> Float? { try present(type, .float, key) }
     func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
         guard var reader = try valueIfPresent(key, .varint, type) else { return nil }
-        return try finish(&reader) { reader in try decoding.narrow(try reader.readZigzag(), type) }
+        let value = try decoding.narrow(try reader.readZigzag(), type)
+        entry.cursor = reader.position
+        return value
     }
     func decodeIfPresent(_ type: Int8.Type, forKey key: Key) throws -> Int8? { try present(type, .int8, key) }
     func decodeIfPresent(_ type: Int16.Type, forKey key: Key) throws -> Int16? { try present(type, .int16, key) }
