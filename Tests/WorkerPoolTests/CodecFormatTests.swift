@@ -72,6 +72,16 @@ final class CodecFormatTests: PoolTestCase {
         back.deinitialize(count: records.count)
     }
 
+    /// The example in docs/codecs.md, byte for byte.
+    func testTheDocumentedExampleBytes() throws {
+        let chunk = try [Record(id: 7, name: "ab", score: 1.5)].withUnsafeBufferPointer { try BinaryEncoder.encodeChunk($0) }
+        let bytes = chunk.withUnsafeBytes { [UInt8]($0) }
+        let record: [UInt8] = [0x4B, 15, 0x00, 0x0E, 0x0C, 0x02, 0x61, 0x62, 0x13] + withUnsafeBytes(of: (1.5).bitPattern.littleEndian) { [UInt8]($0) }
+        let table: [UInt8] = [3, 2] + Array("id".utf8) + [4] + Array("name".utf8) + [5] + Array("score".utf8)
+        let tableAt = UInt32(4 + 1 + record.count)
+        XCTAssertEqual(bytes, withUnsafeBytes(of: tableAt.littleEndian) { [UInt8]($0) } + [1] + record + table)
+    }
+
     func testFieldsDecodeInAnyOrderUnknownOnesAreSkippedAndContainsAndAllKeysWork() throws {
         struct Writer: Encodable {
             enum Keys: String, CodingKey { case a, b, c, extra, list, uuid, inner, nothing, flag, small }
