@@ -189,7 +189,7 @@ final class BinaryDecoding {
         case .bulk(let element):
             return try readBulkValue(type, element: element, from: &reader)
         case .strings:
-            return unsafeBitCast(try readStrings(&reader), to: T.self)
+            return unsafeBitCast(try readStrings(&reader, at: element()), to: T.self)
         case .other:
             if let array = decodableArray(T.self) {
                 return try array.decodeArray(T.self, from: self, &reader, at: element())
@@ -253,28 +253,16 @@ final class BinaryDecoding {
     }
 
     /// Reads an unkeyed slot of strings (see `BinaryEncoding.writeStrings`).
-    private func readStrings(_ reader: inout RawReader) throws -> [String] {
-        let start = reader.position
-        let end = try slotEnd(&reader)
-        switch base.load(fromByteOffset: start, as: UInt8.self) {
-        case SlotTag.unkeyed: break
-        case SlotTag.empty: return []
-        case let tag: throw mismatch([String].self, "expected an unkeyed container, found tag \(tag)")
-        }
-        var elements = self.reader(reader.position, end)
-        let count = try elements.readCount(minimumSize: 2)
-        var strings: [String] = []
-        strings.reserveCapacity(count)
-        for index in 0..<count {
-            switch try elements.readByte() {
-            case 1: strings.append(try elements.readString())
-            case 0: throw DecodingError.valueNotFound(String.self, .init(codingPath: codingPath() + [BinaryCodingKey.index(index)], debugDescription: "the element is nil"))
-            case let tag: throw RawReader.corrupted("unknown element tag \(tag)")
+    private func readStrings(_ reader: inout RawReader, at element: PathElement?) throws -> [String] {
+        try readUnkeyed(&reader, at: element) { elements, count in
+            var strings: [String] = []
+            strings.reserveCapacity(count)  // at most the bytes left: readUnkeyed checked the count
+            for index in 0..<count {
+                try expectPresent(&elements, String.self, index: index)
+                strings.append(try elements.readString())
             }
+            return strings
         }
-        try expectEnd(elements)
-        reader.position = end
-        return strings
     }
 
     /// `T` as an array the decoder reads itself, or nil (see `BinaryEncoding.encodableArray`).
@@ -288,6 +276,7 @@ final class BinaryDecoding {
 
     /// Reads an unkeyed slot (`U`, or `E` for none): `body` gets a reader over the elements and
     /// their count, and must read them all. The slot counts as one level of nesting.
+    @inline(__always)
     func readUnkeyed<R>(_ reader: inout RawReader, at element: PathElement?, _ body: (inout RawReader, Int) throws -> R) throws -> R {
         let start = reader.position
         let end = try slotEnd(&reader)
