@@ -39,13 +39,13 @@ public enum ArgumentParser {
       overhead   per-task overhead of applyAsync+get, apply round-trip latency p50/p99, the async path
       map        map throughput per codec vs serial, concurrentPerform, TaskGroup, CPython; parallel efficiency
       chunks     sweep of fixed chunk sizes (powers of two) and every chunking strategy on one workload shape
-      codec      round trip of Ints and records through binary, JSON, property lists and pickle
+      codec      round trip of Ints and three record shapes through binary, JSON, property lists and pickle
 
     options:
       --repeat N        repeats per measurement (default: 5; the tour uses 3)
       --items N         items per run (command-specific default)
       --workers W       pool workers (default: active processor count)
-      --codec NAME      binary | json | passthrough | plist | all (map: default all; chunks: default binary)
+      --codec NAME      binary | json | passthrough | plist | all (map, codec: default all; chunks: default binary)
       --shape NAMES     cheap | uniform | ramp | heavy-tail | one-slow | all, or several joined by commas
                         (chunks; default heavy-tail)
       --csv FILE        also write every measurement as CSV

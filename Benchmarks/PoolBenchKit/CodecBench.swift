@@ -14,6 +14,16 @@ enum Codecs {
         default: return [.binary]
         }
     }
+
+    /// The coders `pool-bench codec` times for a `--codec` name (`passthrough` has nothing to time).
+    static func coders(named name: String) -> [(String, any TaskCoder)] {
+        let all: [(String, String, any TaskCoder)] = [
+            ("binary", "binary (WorkerPool)", BinaryTaskCoder()),
+            ("json", "JSON (Foundation)", JSONTaskCoder()),
+            ("plist", "binary property list (Foundation)", PropertyListTaskCoder()),
+        ]
+        return all.filter { name == "all" || $0.0 == name }.map { ($0.1, $0.2) }
+    }
 }
 
 /// The record of the codec benchmark: `{id: Int, name: String, score: Double}`.
@@ -21,34 +31,81 @@ struct BenchRecord: Codable, Sendable, Equatable {
     var id: Int
     var name: String
     var score: Double
+
+    /// The `i`th record; `pool_peer.py` builds the same ones as dicts.
+    init(_ i: Int) {
+        id = i
+        name = "name-\(i)"
+        score = Double(i) * 0.5
+    }
 }
 
-/// `pool-bench codec`: the round trip (encode, then decode) of chunks of Ints and of records through
-/// each codec, the work a pool does per chunk and direction, next to CPython's pickle.
+/// A record with a list, a nested record and an optional: `pool_peer.py`'s twin is a dict holding a
+/// list and a dict, and `None` where the note is nil.
+struct BenchNestedRecord: Codable, Sendable, Equatable {
+    struct Point: Codable, Sendable, Equatable {
+        var x: Double
+        var y: Double
+    }
+
+    var id: Int
+    var name: String
+    var tags: [String]
+    var point: Point
+    var note: String?
+
+    init(_ i: Int) {
+        id = i
+        name = "name-\(i)"
+        tags = (0..<(i % 4)).map { "tag-\((i + $0) % 10)" }
+        point = Point(x: Double(i) * 0.25, y: Double(i) * -0.5)
+        note = i % 2 == 0 ? "note \(i)" : nil
+    }
+}
+
+/// What a word count's map step returns: `pool_peer.py`'s twin is a `(str, int)` tuple.
+struct BenchWordCount: Codable, Sendable, Equatable {
+    var word: String
+    var count: Int
+
+    /// Words of 2 to 8 letters (5 on average) made of syllables, counts from 1 to 100.
+    init(_ i: Int) {
+        let syllables = ["ka", "lo", "mi", "ne", "ru", "ta", "so", "vi"]
+        word = (0..<(1 + i % 4)).map { syllables[(i >> (3 * $0)) & 7] }.joined()
+        count = 1 + (i * 7) % 100
+    }
+}
+
+/// `pool-bench codec`: the round trip (encode, then decode) of chunks of Ints and of three record
+/// shapes through each codec, the work a pool does per chunk and direction, next to CPython's pickle.
 struct CodecBench {
     let ints: Int
     let records: Int
     let workers: Int
     let repeats: Int
+    /// `--codec`: which coders to time (`all`, or one name).
+    var codec = "all"
     let python: PythonPeer?
 
     func run(into report: Report) throws {
         let intSection = "round trip of \(ints) Ints in heuristic chunks (encode + decode), per Int"
         let recordSection = "round trip of \(records) records {id: Int, name: String, score: Double} in heuristic chunks, per record"
+        let nestedSection = "round trip of \(records) nested records {id: Int, name: String, tags: [String], point: {x: Double, y: Double}, note: String?}, per record"
+        let pairSection = "round trip of \(records) pairs {word: String, count: Int} in heuristic chunks, per pair"
         let intChunks = chunked(Array(0..<ints))
-        let recordChunks = chunked((0..<records).map { BenchRecord(id: $0, name: "name-\($0)", score: Double($0) * 0.5) })
+        let recordChunks = chunked((0..<records).map(BenchRecord.init))
+        let nestedChunks = chunked((0..<records).map(BenchNestedRecord.init))
+        let pairChunks = chunked((0..<records).map(BenchWordCount.init))
 
-        let coders: [(String, any TaskCoder)] = [
-            ("binary (WorkerPool)", BinaryTaskCoder()),
-            ("JSON (Foundation)", JSONTaskCoder()),
-            ("binary property list (Foundation)", PropertyListTaskCoder()),
-        ]
-        for (name, coder) in coders {
+        for (name, coder) in Codecs.coders(named: codec) {
             report.status("codec: \(name)")
-            report.add(Measurement(section: intSection, peer: name, items: ints, timing: try roundTrip(intChunks, coder)))
-            report.add(Measurement(section: recordSection, peer: name, items: records, timing: try roundTrip(recordChunks, coder)))
+            report.add(try measurement(intSection, name, intChunks, coder, roundTripInts))
+            report.add(try measurement(recordSection, name, recordChunks, coder, roundTripRecords))
+            report.add(try measurement(nestedSection, name, nestedChunks, coder, roundTripNestedRecords))
+            report.add(try measurement(pairSection, name, pairChunks, coder, roundTripPairs))
         }
-        report.addPython(python, section: intSection, sections: ["ints": intSection, "records": recordSection],
+        report.addPython(python, section: intSection,
+                         sections: ["ints": intSection, "records": recordSection, "nested": nestedSection, "pairs": pairSection],
                          ["codec", "--ints", "\(ints)", "--records", "\(records)", "--workers", "\(workers)", "--repeat", "\(repeats)"])
     }
 
@@ -57,16 +114,42 @@ struct CodecBench {
         return stride(from: 0, to: values.count, by: size).map { Array(values[$0..<min($0 + size, values.count)]) }
     }
 
-    private func roundTrip<T: Codable & Equatable>(_ chunks: [[T]], _ coder: any TaskCoder) throws -> Timing {
-        // Check once that the round trip is faithful, then time it.
-        for chunk in chunks.prefix(2) where try coder.decode([T].self, from: coder.encode(chunk)) != chunk {
-            throw PythonFailure(message: "\(coder.name) did not round-trip \(T.self)")
-        }
-        return try measure(repeats: repeats) {
-            for chunk in chunks {
-                blackHole(try coder.decode([T].self, from: coder.encode(chunk)))
+    /// Checks once that the round trip is faithful, then times it; the note gives the encoded size.
+    private func measurement<T: Codable & Equatable>(_ section: String, _ name: String, _ chunks: [[T]], _ coder: any TaskCoder,
+                                                      _ roundTrip: ([[T]], any TaskCoder) throws -> Void) throws -> Measurement {
+        var bytes = 0
+        for chunk in chunks {
+            let data = try coder.encode(chunk)
+            bytes += data.count
+            if chunk == chunks.first, try coder.decode([T].self, from: data) != chunk {
+                throw PythonFailure(message: "\(coder.name) did not round-trip \(T.self)")
             }
         }
+        let items = chunks.reduce(0) { $0 + $1.count }
+        let timing = try measure(repeats: repeats) { try roundTrip(chunks, coder) }
+        return Measurement(section: section, peer: name, items: items, timing: timing,
+                           note: String(format: "%.1f bytes per item", Double(bytes) / Double(max(items, 1))))
+    }
+}
+
+// One function per shape, never inlined, so a profiler can count each shape's instructions alone:
+// `valgrind --tool=callgrind --toggle-collect='*roundTripRecords*' pool-bench codec --codec binary`.
+
+@inline(never)
+func roundTripInts(_ chunks: [[Int]], _ coder: any TaskCoder) throws { try roundTrip(chunks, coder) }
+
+@inline(never)
+func roundTripRecords(_ chunks: [[BenchRecord]], _ coder: any TaskCoder) throws { try roundTrip(chunks, coder) }
+
+@inline(never)
+func roundTripNestedRecords(_ chunks: [[BenchNestedRecord]], _ coder: any TaskCoder) throws { try roundTrip(chunks, coder) }
+
+@inline(never)
+func roundTripPairs(_ chunks: [[BenchWordCount]], _ coder: any TaskCoder) throws { try roundTrip(chunks, coder) }
+
+private func roundTrip<T: Codable>(_ chunks: [[T]], _ coder: any TaskCoder) throws {
+    for chunk in chunks {
+        blackHole(try coder.decode([T].self, from: coder.encode(chunk)))
     }
 }
 

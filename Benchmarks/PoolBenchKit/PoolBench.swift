@@ -70,7 +70,8 @@ func run(_ options: BenchOptions, progress: Bool) async throws -> Report {
     let overhead = OverheadBench(tasks: sizes.tasks, latencySamples: sizes.latencySamples, workers: workers, repeats: sizes.repeats, python: python)
     let map = MapBench(items: sizes.mapItems, efficiencyItems: sizes.efficiencyItems, workers: workers, repeats: sizes.repeats,
                        codecs: Codecs.named(options.codec ?? "all"), python: python)
-    let codec = CodecBench(ints: sizes.ints, records: sizes.records, workers: workers, repeats: sizes.repeats, python: python)
+    let codec = CodecBench(ints: sizes.ints, records: sizes.records, workers: workers, repeats: sizes.repeats,
+                           codec: options.codec ?? "all", python: python)
     let shapes = options.shape.map { text in
         text.split(separator: ",").flatMap { $0 == "all" ? Shape.allCases : [Shape(rawValue: String($0))!] }
     } ?? [.heavyTail]

@@ -123,31 +123,48 @@ class Record:
     score: float
 
 
-def cmd_codec(a):
-    rows = []
-    ints = list(range(a.ints))
-    chunk = heuristic_chunksize(a.ints, a.workers)
-    chunks = [ints[i:i + chunk] for i in range(0, len(ints), chunk)]
+SYLLABLES = ("ka", "lo", "mi", "ne", "ru", "ta", "so", "vi")
 
-    def ints_round_trip():
+
+def nested_record(i):
+    """pool-bench's BenchNestedRecord as a dict: a list, a nested dict, None for a missing note."""
+    return dict(id=i, name=f"name-{i}", tags=[f"tag-{(i + k) % 10}" for k in range(i % 4)],
+                point=dict(x=i * 0.25, y=i * -0.5), note=f"note {i}" if i % 2 == 0 else None)
+
+
+def word_count(i):
+    """pool-bench's BenchWordCount as the (str, int) tuple a word count's map step returns."""
+    return ("".join(SYLLABLES[(i >> (3 * k)) & 7] for k in range(1 + i % 4)), 1 + (i * 7) % 100)
+
+
+def pickle_row(peer, values, chunk, repeat, note, section):
+    """Times pickle.dumps + pickle.loads over `values` in chunks; the note gives pickle's bytes per item."""
+    chunks = [values[i:i + chunk] for i in range(0, len(values), chunk)]
+
+    def round_trip():
         for c in chunks:
             pickle.loads(pickle.dumps(c, protocol=pickle.HIGHEST_PROTOCOL))
 
-    rows.append(dict(peer="CPython pickle", items=a.ints, seconds=timed(a.repeat, ints_round_trip),
-                     note=f"protocol {pickle.HIGHEST_PROTOCOL}, chunks of {chunk}", section="ints"))
+    size = sum(len(pickle.dumps(c, protocol=pickle.HIGHEST_PROTOCOL)) for c in chunks) / max(len(values), 1)
+    return dict(peer=peer, items=len(values), seconds=timed(repeat, round_trip),
+                note=f"{note}, chunks of {chunk}, {size:.1f} bytes per item", section=section)
 
+
+def cmd_codec(a):
+    rows = []
+    ints = list(range(a.ints))
+    rows.append(pickle_row("CPython pickle", ints, heuristic_chunksize(a.ints, a.workers), a.repeat,
+                           f"protocol {pickle.HIGHEST_PROTOCOL}", "ints"))
     rchunk = heuristic_chunksize(a.records, a.workers)
     # A record as Python code usually holds one (a dict, what JSON gives), and as a dataclass.
-    for label, records in (("dict", [dict(id=i, name=f"name-{i}", score=i * 0.5) for i in range(a.records)]),
-                           ("dataclass", [Record(i, f"name-{i}", i * 0.5) for i in range(a.records)])):
-        rchunks = [records[i:i + rchunk] for i in range(0, len(records), rchunk)]
-
-        def records_round_trip():
-            for c in rchunks:
-                pickle.loads(pickle.dumps(c, protocol=pickle.HIGHEST_PROTOCOL))
-
-        rows.append(dict(peer=f"CPython pickle ({label})", items=a.records, seconds=timed(a.repeat, records_round_trip),
-                         note=f"{label} records, chunks of {rchunk}", section="records"))
+    rows.append(pickle_row("CPython pickle (dict)", [dict(id=i, name=f"name-{i}", score=i * 0.5) for i in range(a.records)],
+                           rchunk, a.repeat, "dict records", "records"))
+    rows.append(pickle_row("CPython pickle (dataclass)", [Record(i, f"name-{i}", i * 0.5) for i in range(a.records)],
+                           rchunk, a.repeat, "dataclass records", "records"))
+    rows.append(pickle_row("CPython pickle (dict)", [nested_record(i) for i in range(a.records)],
+                           rchunk, a.repeat, "dicts holding a list and a dict", "nested"))
+    rows.append(pickle_row("CPython pickle (tuple)", [word_count(i) for i in range(a.records)],
+                           rchunk, a.repeat, "(str, int) tuples", "pairs"))
     return rows
 
 

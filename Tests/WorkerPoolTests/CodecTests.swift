@@ -371,8 +371,9 @@ final class CodecRoundTripTests: PoolTestCase {
 // MARK: Fuzzing
 
 final class CodecFuzzTests: PoolTestCase {
-    /// Truncated, bit-flipped and random inputs, 10,000 of them: the decoder may succeed (a flip can
-    /// give another valid value) but otherwise throws a DecodingError: never a trap, never an
+    /// Truncated, bit-flipped and random inputs, 10,000 rounds of three decodes (a whole value, a
+    /// chunk of records, a chunk of nested records): the decoder may succeed (a flip can give
+    /// another valid value) but otherwise throws a DecodingError: never a trap, never an
     /// out-of-bounds read (the ASan run of this test checks the latter).
     func testCorruptedInputOnlyEverThrows() throws {
         let seed: UInt64 = 0xF022_2026
@@ -381,6 +382,12 @@ final class CodecFuzzTests: PoolTestCase {
         let samples = try (0..<20).map { _ in try BinaryEncoder().encode(random.everything()) }
         let chunkSamples = try (0..<5).map { _ in
             try (0..<8).map { _ in random.record() }.withUnsafeBufferPointer { try BinaryEncoder.encodeChunk($0) }
+        }
+        // Chunks of records holding a list, a nested record and an optional: nested slots, a key
+        // table of seven keys, fields skipped by wire type.
+        let nestedSamples = try (0..<5).map { _ in
+            try (0..<8).map { _ in NestedRecord(Int.random(in: 0...1_000_000, using: &random)) }
+                .withUnsafeBufferPointer { try BinaryEncoder.encodeChunk($0) }
         }
         var decoded = 0, threw = 0
         for iteration in 0..<10_000 {
@@ -416,9 +423,27 @@ final class CodecFuzzTests: PoolTestCase {
                 threw += 1
                 XCTAssertTrue(error is DecodingError, "iteration \(iteration): \(error)")
             }
+            do {
+                var nested = [UInt8](nestedSamples.randomElement(using: &random)!.withUnsafeBytes { Data($0) })
+                if iteration % 2 == 0 {
+                    nested = Array(nested.prefix(Int.random(in: 0..<nested.count, using: &random)))
+                } else {
+                    for _ in 0..<Int.random(in: 1...8, using: &random) {
+                        nested[Int.random(in: 0..<nested.count, using: &random)] ^= UInt8(1) << UInt8.random(in: 0...7, using: &random)
+                    }
+                }
+                let out = UnsafeMutablePointer<NestedRecord>.allocate(capacity: 8)
+                defer { out.deallocate() }
+                try BinaryDecoder.decodeChunk(NestedRecord.self, from: ByteBuffer(copying: Data(nested)), count: 8, into: out)
+                out.deinitialize(count: 8)
+                decoded += 1
+            } catch {
+                threw += 1
+                XCTAssertTrue(error is DecodingError, "iteration \(iteration): \(error)")
+            }
         }
-        XCTAssertEqual(decoded + threw, 20_000)
-        XCTAssertGreaterThan(threw, 10_000, "corruption was mostly detected")
+        XCTAssertEqual(decoded + threw, 30_000)
+        XCTAssertGreaterThan(threw, 15_000, "corruption was mostly detected")
     }
 }
 

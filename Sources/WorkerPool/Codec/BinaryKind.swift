@@ -14,33 +14,91 @@ enum BinaryKind {
     case data, date, uuid, decimal
     /// An array of fixed-width numbers (or `Bool`s): a count and one bulk copy of the elements.
     case bulk(BulkElement)
+    /// `[String]`: written and read directly, in the same bytes as `Array`'s own `Codable` would
+    /// write through an unkeyed container (so a type may still read it with one).
+    case strings
     /// Any other type: its `encode(to:)` / `init(from:)` run against the codec's containers.
     case other
 
+    /// The kind of `type`. Candidates are grouped by size, so a type the codec does not know costs
+    /// a few compares, not one per known type.
     @inline(__always)
     static func of<T>(_ type: T.Type) -> BinaryKind {
         let id = ObjectIdentifier(type)
-        if id == ObjectIdentifier(Int.self) { return .int }
-        if id == ObjectIdentifier(String.self) { return .string }
-        if id == ObjectIdentifier(Double.self) { return .double }
-        if id == ObjectIdentifier(Bool.self) { return .bool }
-        if id == ObjectIdentifier(Float.self) { return .float }
-        if id == ObjectIdentifier(Int64.self) { return .int64 }
-        if id == ObjectIdentifier(Int32.self) { return .int32 }
-        if id == ObjectIdentifier(UInt8.self) { return .uint8 }
-        if id == ObjectIdentifier(UInt.self) { return .uint }
-        if id == ObjectIdentifier(UInt64.self) { return .uint64 }
-        if id == ObjectIdentifier(UInt32.self) { return .uint32 }
-        if id == ObjectIdentifier(Int16.self) { return .int16 }
-        if id == ObjectIdentifier(UInt16.self) { return .uint16 }
-        if id == ObjectIdentifier(Int8.self) { return .int8 }
-        if id == ObjectIdentifier(Date.self) { return .date }
-        if id == ObjectIdentifier(Data.self) { return .data }
-        if id == ObjectIdentifier(UUID.self) { return .uuid }
-        if id == ObjectIdentifier(Decimal.self) { return .decimal }
-        if let element = BulkElement.ofArray(type) { return .bulk(element) }
+        switch MemoryLayout<T>.size {
+        case 8:
+            if id == ObjectIdentifier(Int.self) { return .int }
+            if id == ObjectIdentifier(Double.self) { return .double }
+            if id == ObjectIdentifier(Int64.self) { return .int64 }
+            if id == ObjectIdentifier(UInt.self) { return .uint }
+            if id == ObjectIdentifier(UInt64.self) { return .uint64 }
+            if id == ObjectIdentifier(Date.self) { return .date }
+            if id == ObjectIdentifier([String].self) { return .strings }
+            if let element = BulkElement.ofArray(type) { return .bulk(element) }
+        case 16:
+            if id == ObjectIdentifier(String.self) { return .string }
+            if id == ObjectIdentifier(Data.self) { return .data }
+            if id == ObjectIdentifier(UUID.self) { return .uuid }
+        case 1:
+            if id == ObjectIdentifier(Bool.self) { return .bool }
+            if id == ObjectIdentifier(UInt8.self) { return .uint8 }
+            if id == ObjectIdentifier(Int8.self) { return .int8 }
+        case 4:
+            if id == ObjectIdentifier(Float.self) { return .float }
+            if id == ObjectIdentifier(Int32.self) { return .int32 }
+            if id == ObjectIdentifier(UInt32.self) { return .uint32 }
+        case 2:
+            if id == ObjectIdentifier(Int16.self) { return .int16 }
+            if id == ObjectIdentifier(UInt16.self) { return .uint16 }
+        case MemoryLayout<Decimal>.size:
+            if id == ObjectIdentifier(Decimal.self) { return .decimal }
+        default:
+            break
+        }
         return .other
     }
+
+    /// How a keyed field of this kind is marked, so a decoder can step over it without knowing
+    /// its type.
+    var wireType: WireType {
+        switch self {
+        case .bool, .int8, .uint8: return .fixed8
+        case .int, .int16, .int32, .int64, .uint, .uint16, .uint32, .uint64: return .varint
+        case .float: return .fixed32
+        case .double, .date: return .fixed64
+        case .string, .data, .decimal, .uuid, .bulk: return .bytes
+        case .other, .strings: return .slot
+        }
+    }
+
+    /// Whether a keyed field puts a varint byte length before the value: values whose own bytes
+    /// do not start with their length (a UUID, a numeric array) need one to be skippable.
+    var isWrappedInField: Bool {
+        switch self {
+        case .uuid, .bulk: return true
+        default: return false
+        }
+    }
+}
+
+/// What follows a keyed field's header (`key index << 3 | wire type`, a varint): enough to find
+/// where the field ends without knowing the field's type.
+enum WireType: UInt8 {
+    /// A varint: every integer wider than a byte (signed ones zigzag-encoded).
+    case varint = 0
+    /// One byte: `Bool`, `Int8`, `UInt8`.
+    case fixed8 = 1
+    /// Four bytes: `Float`.
+    case fixed32 = 2
+    /// Eight bytes: `Double`, `Date`.
+    case fixed64 = 3
+    /// A varint byte length, then that many bytes: `String`, `Data`, `Decimal`, and (the length
+    /// put before their own bytes) `UUID` and numeric arrays.
+    case bytes = 4
+    /// A slot: a tag, and a varint length for the tags that have contents.
+    case slot = 5
+    /// Nothing: the field holds nil.
+    case null = 6
 }
 
 /// The element types that an array can be copied as in bulk.

@@ -86,6 +86,10 @@ struct RawWriter {
     /// Writes an unsigned LEB128 varint (7 bits per byte, at most 10 bytes).
     @inline(__always)
     mutating func writeVarint(_ value: UInt64) {
+        if value < 0x80 {
+            writeByte(UInt8(truncatingIfNeeded: value))
+            return
+        }
         reserve(10)
         var v = value
         while v >= 0x80 {
@@ -97,6 +101,12 @@ struct RawWriter {
         count += 1
     }
 
+    /// Writes a signed integer as a zigzag varint: small magnitudes of either sign take one byte.
+    @inline(__always)
+    mutating func writeZigzag(_ value: Int64) {
+        writeVarint(UInt64(bitPattern: (value &<< 1) ^ (value >> 63)))
+    }
+
     mutating func writeBytes(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
         reserve(bytes.count)
@@ -104,14 +114,71 @@ struct RawWriter {
         count += bytes.count
     }
 
-    /// Writes a varint length and the UTF-8 bytes of `string`.
+    /// Writes a varint length and the UTF-8 bytes of `string`, straight from the string's storage.
     @inline(__always)
     mutating func writeString(_ string: String) {
+        if let done = string.utf8.withContiguousStorageIfAvailable({ utf8 -> Bool in
+            writeVarint(UInt64(utf8.count))
+            writeBytes(UnsafeRawBufferPointer(utf8))
+            return true
+        }), done { return }
         var string = string
         string.withUTF8 { utf8 in
             writeVarint(UInt64(utf8.count))
             writeBytes(UnsafeRawBufferPointer(utf8))
         }
+    }
+
+    /// Reserves one byte for a varint length that `patchLength(at:)` fills in once the bytes it
+    /// counts are written. Most lengths fit that byte; a longer one moves the bytes after it up.
+    @inline(__always)
+    mutating func lengthPlaceholder() -> Int {
+        let offset = count
+        writeByte(0)
+        return offset
+    }
+
+    /// Fills the placeholder at `offset` with the number of bytes written after it.
+    @inline(__always)
+    mutating func patchLength(at offset: Int) {
+        let length = count - offset - 1
+        if length < 0x80 {
+            base.storeBytes(of: UInt8(truncatingIfNeeded: length), toByteOffset: offset, as: UInt8.self)
+        } else {
+            patchLengthAndCount(at: offset, count: nil)
+        }
+    }
+
+    /// Fills two adjacent placeholders at `offset` (a length, then an element count) with the
+    /// number of bytes written after the length's placeholder and `elements`; when either needs
+    /// more than one byte, moves the bytes after them up once.
+    mutating func patchLengthAndCount(at offset: Int, count elements: Int?) {
+        let placeholders = elements == nil ? 1 : 2
+        let payloadStart = offset + placeholders
+        let payload = count - payloadStart
+        let countWidth = elements.map { varintWidth(UInt64($0)) } ?? 0
+        let length = payload + countWidth
+        let lengthWidth = varintWidth(UInt64(length))
+        let shift = lengthWidth + countWidth - placeholders
+        if shift > 0 {
+            reserve(shift)
+            (base + payloadStart + shift).copyMemory(from: base + payloadStart, byteCount: payload)
+            count += shift
+        }
+        var at = storeVarint(UInt64(length), at: offset)
+        if let elements { at = storeVarint(UInt64(elements), at: at) }
+    }
+
+    /// Stores a varint at `offset`, inside bytes already written; returns the offset after it.
+    private mutating func storeVarint(_ value: UInt64, at offset: Int) -> Int {
+        var v = value, at = offset
+        while v >= 0x80 {
+            base.storeBytes(of: UInt8(truncatingIfNeeded: v) | 0x80, toByteOffset: at, as: UInt8.self)
+            at += 1
+            v >>= 7
+        }
+        base.storeBytes(of: UInt8(truncatingIfNeeded: v), toByteOffset: at, as: UInt8.self)
+        return at + 1
     }
 
     /// Reserves a 4-byte little-endian slot to be filled in later by `patch(_:at:)`.
@@ -126,16 +193,12 @@ struct RawWriter {
     mutating func patch(_ value: UInt32, at offset: Int) {
         base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt32.self)
     }
+}
 
-    /// Fills a length placeholder with the number of bytes written after it.
-    @inline(__always)
-    mutating func patchLength(at offset: Int) throws {
-        let length = count - offset - 4
-        guard length < Int(UInt32.max) else {
-            throw EncodingError.invalidValue(length, .init(codingPath: [], debugDescription: "a container of \(length) bytes exceeds the binary codec's 4 GiB limit"))
-        }
-        patch(UInt32(length), at: offset)
-    }
+/// How many bytes `value` takes as a varint.
+@inline(__always)
+func varintWidth(_ value: UInt64) -> Int {
+    (64 - value.leadingZeroBitCount + 6) / 7 + (value == 0 ? 1 : 0)
 }
 
 /// A bounds-checked cursor over encoded bytes: every read checks the remaining length first and
@@ -191,6 +254,13 @@ struct RawReader {
 
     @inline(__always)
     mutating func readVarint() throws -> UInt64 {
+        if position < end {
+            let first = base.load(fromByteOffset: position, as: UInt8.self)
+            if first < 0x80 {
+                position += 1
+                return UInt64(first)
+            }
+        }
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -201,6 +271,20 @@ struct RawReader {
             shift += 7
             if shift > 63 { throw RawReader.corrupted("varint longer than 10 bytes") }
         }
+    }
+
+    /// Reads a zigzag varint (see `RawWriter.writeZigzag`).
+    @inline(__always)
+    mutating func readZigzag() throws -> Int64 {
+        let raw = try readVarint()
+        return Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
+    }
+
+    /// Moves past one varint without decoding it.
+    @inline(__always)
+    mutating func skipVarint() throws {
+        for _ in 0..<10 where try readByte() < 0x80 { return }
+        throw RawReader.corrupted("varint longer than 10 bytes")
     }
 
     /// Reads a varint count or length and checks it against the bytes left, given that each counted
@@ -215,17 +299,11 @@ struct RawReader {
     }
 
     @inline(__always)
-    mutating func readLength32() throws -> Int {
-        let length = Int(try read(UInt32.self))
-        try need(length)
-        return length
-    }
-
-    @inline(__always)
     mutating func readString() throws -> String {
         let length = try readCount()
         let bytes = UnsafeBufferPointer(start: (base + position).assumingMemoryBound(to: UInt8.self), count: length)
         // ASCII needs no validation (and is most keys and names); anything else is validated.
+        // (`String(validating:)` alone costs more for short ASCII strings than this loop.)
         var ascii = true
         for byte in bytes where byte >= 0x80 {
             ascii = false
