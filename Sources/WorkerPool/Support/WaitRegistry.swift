@@ -127,6 +127,11 @@ enum WaitRegistry {
         }
     }
 
+    /// How many threads and tasks wait for `object` (tests).
+    static func count(for object: ObjectIdentifier) -> Int {
+        stripe(for: object).withLockedValue { $0[object]?.count ?? 0 }
+    }
+
     /// Whether the waiter `id` of `object` is still registered.
     static func contains(id: UInt64, for object: ObjectIdentifier) -> Bool {
         stripe(for: object).withLockedValue { table in table[object]?.contains(where: { $0.id == id }) ?? false }
