@@ -70,6 +70,12 @@ public final class Pool: Sendable {
     }
 
     deinit {
+        #if DEBUG
+        if FaultInjection.isArmed(.releaseTerminates) {
+            core.terminate()
+            return
+        }
+        #endif
         // Python's pending results keep their pool alive; here the work keeps the core alive, and
         // the pool closes: nothing submitted is lost, and the threads exit when it is done.
         core.release()

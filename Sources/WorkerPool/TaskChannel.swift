@@ -152,6 +152,9 @@ final class TaskChannel: Sendable {
             wasSpinning = false
             switch action {
             case .run(let job, let wakes):
+                #if DEBUG
+                if FaultInjection.isArmed(.leakRoom) { state.withLockedValue { $0.leakRoomForTest() } }
+                #endif
                 perform(wakes)
                 return job
             case .closed:

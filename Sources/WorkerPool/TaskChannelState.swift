@@ -60,6 +60,9 @@ struct TaskChannelState {
     /// Whether workers get nil once the queue is empty (after `close()` once every job is delivered,
     /// or at once on `terminate()`).
     private(set) var receiversClosed = false
+    /// `terminate()` (or a broken pool) dropped everything: room is no longer counted, so a
+    /// reservation granted before it and given back after it must not be subtracted again.
+    private(set) var terminated = false
 
     init(limit: Int?) {
         self.limit = limit
@@ -114,7 +117,7 @@ struct TaskChannelState {
 
     /// A reservation that will not be used (the job was refused after admission): gives it back.
     mutating func releaseReservation() -> Wakes {
-        guard limit != nil else { return Wakes() }
+        guard limit != nil, !terminated else { return Wakes() }
         roomHeld -= 1
         return grantRoom()
     }
@@ -261,6 +264,13 @@ struct TaskChannelState {
         return grantRoom()
     }
 
+    #if DEBUG
+    /// `FaultInjection.leakRoom`: holds one more unit of room than is queued.
+    mutating func leakRoomForTest() {
+        if limit != nil { roomHeld += 1 }
+    }
+    #endif
+
     // MARK: Shutting down
 
     /// `close()` (or a broken pool): refuses later submissions and every waiting submitter with
@@ -298,6 +308,7 @@ struct TaskChannelState {
         var wakes = refuseSubmissions(error)
         if refusal != error { refusal = error }
         receiversClosed = true
+        terminated = true
         var dropped = queue.removeAll()
         for waiter in admission.removeAll() {
             if case .requeue(let job) = waiter { dropped.append(job) }

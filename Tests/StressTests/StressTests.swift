@@ -181,6 +181,61 @@ final class StressTests: XCTestCase {
         }
     }
 
+    /// The randomized-configuration stress: `STRESS_SEEDS` seeds (default 24) from `STRESS_SEED`
+    /// (default 5000), each drawing a pool's configuration and a call mix (see
+    /// `RandomConfigurationStress.swift`). A failing seed prints its configuration and replays with
+    /// `STRESS_SEED=<seed> STRESS_SEEDS=1 swift test --filter testRandomConfigurations`.
+    func testRandomConfigurations() throws {
+        let first = stressSeed(5000)
+        let seeds = max(1, ProcessInfo.processInfo.environment["STRESS_SEEDS"].flatMap { Int($0) } ?? 24)
+        var totals = (operations: 0, items: 0, seconds: 0.0)
+        for seed in first..<(first + UInt64(seeds)) {
+            let run = try RandomStressRun(seed: seed)
+            let report = run.run()
+            totals.operations += report.operations
+            totals.items += report.items
+            totals.seconds += report.seconds
+            print("random stress seed \(seed): \(run.configuration): \(report.summary)")
+            for problem in report.problems.prefix(20) { XCTFail("seed \(seed): \(problem)") }
+            if !report.problems.isEmpty {
+                XCTFail("seed \(seed) (\(run.configuration)): \(report.problems.count) problems; "
+                        + "replay with STRESS_SEED=\(seed) STRESS_SEEDS=1 swift test --filter testRandomConfigurations")
+                return
+            }
+        }
+        print(String(format: "random stress: %d seeds, %d operations, %d items, %.1f s", seeds, totals.operations, totals.items, totals.seconds))
+    }
+
+    /// The randomized stress finds each defect it exists for: with each one planted back (the
+    /// fault stays armed, as a reverted fix would), some seed of the first ones CI runs reports it.
+    func testTheRandomStressFindsPlantedDefects() throws {
+        #if DEBUG
+        let faults: [(FaultInjection.Fault, String)] = [
+            (.leakRoom, "lost or hung"), (.releaseTerminates, "terminated"), (.requeueShortInput, "lost or hung"),
+        ]
+        for (fault, symptom) in faults {
+            FaultInjection.arm(fault)
+            var foundAt: UInt64?
+            for seed in UInt64(5000)..<5024 {
+                let run = try RandomStressRun(seed: seed, resultTimeout: .seconds(2))
+                let report = run.run()
+                if !report.problems.isEmpty {
+                    FaultInjection.arm(.none)
+                    run.cleanUp()
+                    foundAt = seed
+                    print("planted \(fault.rawValue): found by seed \(seed) (\(seed - 5000 + 1) seeds): \(report.problems.prefix(3))")
+                    XCTAssertTrue(report.problems.contains { $0.contains(symptom) }, "\(fault.rawValue): \(report.problems.prefix(5))")
+                    break
+                }
+            }
+            FaultInjection.arm(.none)
+            XCTAssertNotNil(foundAt, "the random stress missed the planted \(fault.rawValue) in 24 seeds")
+        }
+        #else
+        throw XCTSkip("fault injection exists in debug builds only")
+        #endif
+    }
+
     /// The suite must be able to fail: each planted bug is caught by the verifier.
     func testPlantedBugsAreCaught() throws {
         #if DEBUG

@@ -26,7 +26,8 @@ final class ChunkFeed<Item>: @unchecked Sendable {  // `machine` is guarded by i
         /// stop were dropped (`droppedItems`).
         case none(droppedItems: Int)
         /// A known-count input whose iteration ended early: the job must fail (what was read in
-        /// this cut is dropped and counted as never run).
+        /// this cut is dropped and counted as never run). The caller still holds the token: it
+        /// records the failure, then retires the token with `stop(.dropAll, retiringHeldToken: true)`.
         case shortInput(read: Int, expected: Int)
     }
 
@@ -61,15 +62,19 @@ final class ChunkFeed<Item>: @unchecked Sendable {  // `machine` is guarded by i
         position += items.count
         // A collection whose iteration ends before its `count`: nothing more will come, and what
         // was read is dropped (the job fails with both numbers instead of waiting forever).
-        let short = count.map { position < $0 && items.count < size } ?? false
+        var short = count.map { position < $0 && items.count < size } ?? false
+        #if DEBUG
+        if short && FaultInjection.isArmed(.requeueShortInput) { short = false }
+        #endif
         let inputEnded = count.map { position >= $0 } ?? (items.count < size)
-        // A short read cuts nothing: the token retires, and the job's failure handling stops the
-        // feed and counts what was never cut (including what this read) as never run.
-        let cut = machine.withLockedValue { $0.cut(items: short ? 0 : items.count, inputEnded: inputEnded || short) }
-        if cut.requeue { requeue() }
         if short, let count {
+            // A short read cuts nothing, and the caller keeps the token until it has recorded the
+            // failure (`stop(.dropAll, retiringHeldToken: true)`): were the token to retire first, a
+            // chunk finishing meanwhile would find the job done, and without a failure.
             return .shortInput(read: position, expected: count)
         }
+        let cut = machine.withLockedValue { $0.cut(items: items.count, inputEnded: inputEnded) }
+        if cut.requeue { requeue() }
         guard let index = cut.chunkIndex else { return .none(droppedItems: cut.droppedItems) }
         return .chunk(Chunk(index: index, start: start, items: items, began: measuresTime ? Deadline.now() : nil))
     }
@@ -94,10 +99,11 @@ final class ChunkFeed<Item>: @unchecked Sendable {  // `machine` is guarded by i
     /// Stops reading. Returns whether the job is now finished (a parked token retired here), and,
     /// for the call that first drops a known-count input, how many items were never cut (they will
     /// never run: the caller counts them as cancelled; later calls get 0).
-    func stop(_ reason: FeedStateMachine.Stop) -> (finished: Bool, uncut: Int) {
+    func stop(_ reason: FeedStateMachine.Stop, retiringHeldToken: Bool = false) -> (finished: Bool, uncut: Int) {
         machine.withLockedValue { machine in
             let firstDrop = reason == .dropAll && !machine.isDropping
             _ = machine.requestStop(reason)
+            if retiringHeldToken { machine.retireHeldToken() }
             let uncut = firstDrop ? count.map { $0 - machine.itemsCut } ?? 0 : 0
             return (machine.claimFinish(), uncut)
         }

@@ -108,6 +108,12 @@ struct FeedStateMachine {
         return false
     }
 
+    /// The holder gives the token up without cutting (the input lied about its length).
+    mutating func retireHeldToken() {
+        precondition(token == .held, "retiring a token that is not held")
+        token = .retired
+    }
+
     /// A chunk finished (delivered, failed or skipped); `timing` feeds the sizer's next cut.
     mutating func chunkDone(timing: (items: Int, duration: Duration)?) {
         chunksDone += 1

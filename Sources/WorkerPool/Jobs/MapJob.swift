@@ -59,7 +59,8 @@ final class MapJob<T, R: Sendable>: AsyncResult<[R]>, Job, @unchecked Sendable {
             return false
         case .shortInput(let read, let expected):
             stopAfter(PoolError.invalidArgument(
-                "the map's input is a collection whose iteration ended after \(read) items, but its count is \(expected)"))
+                "the map's input is a collection whose iteration ended after \(read) items, but its count is \(expected)"),
+                      retiringHeldToken: true)
             return false
         case .chunk(let chunk):
             if feed.isDropping {
@@ -103,18 +104,17 @@ final class MapJob<T, R: Sendable>: AsyncResult<[R]>, Job, @unchecked Sendable {
 
     /// Records a failure that ends the job once its running chunks are done (CPython's `MapResult`:
     /// no early return), and stops the feed.
-    private func stopAfter(_ error: any Error) {
-        let first = state.withLockedValue { state -> Bool in
-            guard state.failure == nil else { return false }
-            state.failure = error
-            return true
+    private func stopAfter(_ error: any Error, retiringHeldToken: Bool = false) {
+        state.withLockedValue { state in
+            if state.failure == nil { state.failure = error }
         }
-        if first { stopFeeding() } else { finishIfDone() }
+        stopFeeding(retiringHeldToken: retiringHeldToken)
     }
 
-    /// No more chunks: items never cut count as cancelled, and a queued token gives back its room.
-    private func stopFeeding() {
-        let (finished, uncut) = feed.stop(.dropAll)
+    /// No more chunks: items never cut count as cancelled (once), and a queued token gives back its
+    /// room. Called after the failure is recorded, so the job can only finish with it.
+    private func stopFeeding(retiringHeldToken: Bool = false) {
+        let (finished, uncut) = feed.stop(.dropAll, retiringHeldToken: retiringHeldToken)
         core?.countCancelled(uncut)
         core?.channel.withdraw(self)
         if finished { deliverFinal() }
@@ -143,7 +143,7 @@ final class MapJob<T, R: Sendable>: AsyncResult<[R]>, Job, @unchecked Sendable {
             core.deliver(.failure(failure), to: self, callbacks: callbacks, job: self)
             return
         }
-        precondition(filled.reduce(0) { $0 + $1.count } == count, "map finished with unfilled slots")
+        precondition(filled.reduce(0) { $0 + $1.count } == count, "map finished with unfilled slots: count \(count), filled \(filled), feed \(feed.progress)")
         let values: [R] = makeArray(count: count) { base in
             base.moveInitialize(from: slots, count: count)
         }
