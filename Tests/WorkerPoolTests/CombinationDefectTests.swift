@@ -140,16 +140,23 @@ final class CombinationDefectTests: PoolTestCase {
         var applies: [AsyncResult<Int>] = []
         let callbacks = Counter()
         let queue = DispatchQueue(label: "caller")
+        let gate = Event()
         do {
-            let pool = try Pool(workers: 2, chunking: .guided(minimum: 3), maxQueuedChunks: 2, callbackQueue: queue)
-            for i in 0..<20 {
+            let pool = try Pool(workers: 2, chunking: .guided(minimum: 3), maxQueuedChunks: 16, callbackQueue: queue)
+            // Both workers wait at the gate, so everything below is still queued at the release.
+            let held = try (0..<2).map { _ in try pool.applyAsync(0) { (x: Int) -> Int in gate.wait(timeout: generous); return x } }
+            applies += held
+            for i in 0..<6 {
                 results.append(try pool.mapAsync(Array(0..<100), { $0 + i }, callback: { _ in callbacks.increment() }))
                 applies.append(try pool.applyAsync(i, { $0 * 2 }, callback: { _ in callbacks.increment() }))
             }
-        }  // the last handle goes here, with most of the work still queued
+        }  // the last handle goes here, with the work still queued
+        gate.set()
         for (i, result) in results.enumerated() { XCTAssertEqual(try result.get(timeout: generous), (0..<100).map { $0 + i }) }
-        for (i, apply) in applies.enumerated() { XCTAssertEqual(try apply.get(timeout: generous), i * 2) }
-        XCTAssertEqual(callbacks.value, 40)
+        XCTAssertEqual(try applies[0].get(timeout: generous), 0)
+        XCTAssertEqual(try applies[1].get(timeout: generous), 0)
+        for (i, apply) in applies.dropFirst(2).enumerated() { XCTAssertEqual(try apply.get(timeout: generous), i * 2) }
+        XCTAssertTrue(pollUntil { callbacks.value == 12 }, "every callback ran: \(callbacks.value)")
         XCTAssertTrue(pollUntil { poolThreadCount() == 0 })
     }
 
