@@ -22,6 +22,12 @@ func initializeMutex(_ mutex: UnsafeMutablePointer<pthread_mutex_t>) {
     pthread_mutexattr_init(&attributes)
     #if DEBUG
     pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_ERRORCHECK))
+    #elseif os(Linux) && canImport(Glibc)
+    // glibc's adaptive mutex spins briefly before it sleeps in the kernel: the pool's critical
+    // sections are a few dozen instructions, so a contended lock is usually free again within the
+    // spin, and each avoided futex wait and wake is a system call (PTHREAD_MUTEX_ADAPTIVE_NP, which
+    // Glibc's Swift module does not export by name).
+    pthread_mutexattr_settype(&attributes, 3)
     #endif
     let rc = pthread_mutex_init(mutex, &attributes)
     pthread_mutexattr_destroy(&attributes)
