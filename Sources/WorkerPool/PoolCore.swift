@@ -17,22 +17,17 @@ struct PoolConfiguration: Sendable {
 /// away the core is closed, while worker threads, queued jobs and pending results keep the core
 /// itself alive until their work is delivered.
 ///
-/// Three parts, each with its own lock, none taken on another's behalf:
-/// - the task channel (`TaskChannel`): the queue the workers take from, and a bounded pool's room;
-/// - the job cache (`JobCache`): every undelivered job, sharded;
+/// Two parts, each with its own lock, neither taken on the other's behalf:
+/// - the task channel (`TaskChannel`): the job cache, the queue the workers take from, and a
+///   bounded pool's room, under one lock;
 /// - the lifecycle (`PoolStateMachine` in a `LockedBox`): phase, workers, threads, `join()`.
-/// The per-task path takes the channel's lock and one cache shard's; never the lifecycle's.
+/// The per-task path takes the channel's lock once on each side (submitting; taking the next job,
+/// which also retires the one delivered before), and never the lifecycle's.
 @usableFromInline
 final class PoolCore: Sendable {
     @usableFromInline let configuration: PoolConfiguration
     let channel: TaskChannel
-    let cache = JobCache()
     private let lifecycle = LockedBox.make(PoolStateMachine())
-    /// The phase for the per-task path (`Acceptance` raw values), written after the lifecycle
-    /// machine decides, read by submissions under a cache shard's lock.
-    private let acceptance = Atomic<Int>(Acceptance.running.rawValue)
-    /// Why the pool is broken, once it is.
-    private let brokenReason = LockedBox.make(String?.none)
     /// Where callbacks run, one at a time (CPython's result-handler thread).
     @usableFromInline let callbackQueue: DispatchQueue
     /// Callbacks queued and not yet run; `join()` waits for them.
@@ -47,10 +42,6 @@ final class PoolCore: Sendable {
     private static let targetKey = DispatchSpecificKey<CallbackTargets>()
     /// Serializes marking a target queue (two pools may target one queue at once).
     private static let targetRegistration = LockedBox.make(0)
-
-    enum Acceptance: Int {
-        case running, closed, terminated, broken
-    }
 
     init(configuration: PoolConfiguration, callbackTarget: DispatchQueue?) {
         self.configuration = configuration
@@ -103,11 +94,7 @@ final class PoolCore: Sendable {
     /// Why a submission is refused right now, or nil while the pool runs.
     @usableFromInline
     func refusal() -> PoolError? {
-        switch Acceptance(rawValue: acceptance.load(ordering: .sequentiallyConsistent))! {
-        case .running: return nil
-        case .closed, .terminated: return .notRunning
-        case .broken: return .broken(brokenReason.withLockedValue { $0 } ?? "an initializer threw")
-        }
+        channel.refusal
     }
 
     /// Throws what a submission would now: `.notRunning` or `.broken`.
@@ -153,15 +140,14 @@ final class PoolCore: Sendable {
     /// - Throws: `.notRunning` after `close()`/`terminate()`, `.broken` after an initializer threw.
     @usableFromInline
     func submit(_ job: any Job, items: Int, reserved: Bool) throws {
+        // Counted first, so that no snapshot sees more items completed than submitted.
+        if items > 0 { itemsSubmitted.wrappingAdd(items, ordering: .relaxed) }
         do {
-            try cache.insert(job) { refusal() }
+            try channel.submit(job, reserved: reserved)
         } catch {
-            if reserved { channel.releaseReservation() }
+            if items > 0 { itemsSubmitted.wrappingSubtract(items, ordering: .relaxed) }
             throw error
         }
-        if items > 0 { itemsSubmitted.wrappingAdd(items, ordering: .relaxed) }
-        // Refused only after `terminate()`, which has failed the job by now.
-        channel.push(job)
     }
 
     /// Puts a lazy job (imap) in the cache and its token in line for the channel: submitting it
@@ -169,8 +155,7 @@ final class PoolCore: Sendable {
     ///
     /// - Throws: as `submit`.
     func submitLazily(_ job: any Job) throws {
-        try cache.insert(job) { refusal() }
-        channel.requeue(job)
+        try channel.submitLazily(job)
     }
 
     /// Puts a job's feed token back on the channel (or in a full bounded pool's line).
@@ -215,14 +200,14 @@ final class PoolCore: Sendable {
         return true
     }
 
-    /// The job left the cache. After `close()`, the last one closes the channel, and the workers
-    /// exit once they have drained it.
+    /// The job's result was delivered: it leaves the cache. After `close()`, the last one closes
+    /// the channel, and the workers exit once they have drained it. On one of this pool's workers the
+    /// job leaves in the critical section in which the worker takes its next job (one lock per task,
+    /// not two), so `statistics.jobsInCache` may count it a moment after its result is ready.
     @usableFromInline
     func finished(_ job: any Job) {
-        guard cache.remove(job) else { return }
-        if acceptance.load(ordering: .sequentiallyConsistent) == Acceptance.closed.rawValue && cache.isEmpty {
-            channel.closeReceivers()
-        }
+        if let worker = WorkerContext.current, worker.core === self, worker.deferFinished(job) { return }
+        channel.finish(job)
     }
 
     // MARK: Lifecycle
@@ -231,35 +216,26 @@ final class PoolCore: Sendable {
     /// closes once every job is delivered.
     func close() {
         guard case .closed = lifecycle.withLockedValue({ $0.close() }) else { return }
-        acceptance.store(Acceptance.closed.rawValue, ordering: .sequentiallyConsistent)
-        channel.refuseSubmissions(.notRunning)
-        for job in cache.jobs { job.poolClosed() }
-        if cache.isEmpty { channel.closeReceivers() }
+        for job in channel.close() { job.poolClosed() }
     }
 
     func terminate() {
         if case .abort(let error) = lifecycle.withLockedValue({ $0.terminate() }) {
-            abort(error, acceptance: .terminated)
-        } else {
-            // A broken pool that is terminated afterwards still refuses with `.broken`.
-            lifecycle.broadcast()
+            abort(error)
         }
     }
 
     func initializerFailed(worker: Int, error: any Error) {
         let reason = "the initializer threw on worker \(worker): \(error)"
         if case .abort(let failure) = lifecycle.withLockedValue({ $0.initializerFailed(reason: reason) }) {
-            brokenReason.withLockedValue { $0 = reason }
-            abort(failure, acceptance: .broken)
+            abort(failure)
         }
     }
 
     /// Stops everything: refuses submitters (`.notRunning` after `terminate()`, `.broken` for a
-    /// broken pool), drops the queue, fails every job in the cache with `error`.
-    private func abort(_ error: PoolError, acceptance phase: Acceptance) {
-        acceptance.store(phase.rawValue, ordering: .sequentiallyConsistent)
-        channel.terminate(refusing: error == .terminated ? .notRunning : error)
-        for job in cache.removeAll() { job.abort(error) }
+    /// broken pool), drops the queue, fails every undelivered job with `error`.
+    private func abort(_ error: PoolError) {
+        for job in channel.terminate(refusing: error == .terminated ? .notRunning : error) { job.abort(error) }
     }
 
     /// The last `Pool` handle went away: acts as `close()`, and threads that nobody will join
@@ -273,6 +249,7 @@ final class PoolCore: Sendable {
 
     /// Called by a worker thread as its last act.
     func workerExiting(_ worker: WorkerContext, wantsReplacement: Bool) {
+        if let job = worker.takeDeferredFinished() { channel.finish(job) }
         let action = lifecycle.withLockedValue { machine -> PoolStateMachine.WorkerExitAction in
             let action = machine.workerExiting(id: worker.id, wantsReplacement: wantsReplacement,
                                                replacement: WorkerIDs.next(), counters: worker.counters)
@@ -344,6 +321,8 @@ final class PoolCore: Sendable {
         let parker = Parker.current
         let id = Waiter.nextID()
         var registered = false
+        // A job this worker delivered last leaves the cache now: this wait may be long.
+        if let job = worker.takeDeferredFinished() { channel.finish(job) }
         while !isReady() {
             if helpOnce(worker) { continue }
             if !registered {
@@ -383,7 +362,7 @@ final class PoolCore: Sendable {
         statistics.itemsCancelled = counts.itemsCancelled + itemsCancelled.load(ordering: .relaxed)
         statistics.itemsSubmitted = itemsSubmitted.load(ordering: .relaxed)
         statistics.chunksQueued = channel.queuedCount
-        statistics.jobsInCache = cache.count
+        statistics.jobsInCache = channel.cachedJobs
         return statistics
     }
 }

@@ -8,8 +8,8 @@ import Musl
 import Darwin
 #endif
 
-/// The pool's task channel (CPython's `_inqueue`): a lock-guarded FIFO of jobs that workers take
-/// one at a time, with a bounded pool's admission line in front of it.
+/// The pool's task channel (CPython's `_inqueue`) and job cache: a lock-guarded FIFO of jobs that
+/// workers take one at a time, with a bounded pool's admission line in front of it.
 ///
 /// The rules live in `TaskChannelState`; this class holds the state under one lock and performs
 /// what each event asks after unlocking. A worker that finds the channel empty spins briefly before
@@ -113,18 +113,43 @@ final class TaskChannel: Sendable {
 
     // MARK: Entries
 
-    /// Queues a job (its room reserved). Returns false if the channel was terminated.
-    @discardableResult
-    func push(_ job: any Job) -> Bool {
-        let action = state.withLockedValue { state -> TaskChannelState.PushAction in
-            let action = state.push(job)
+    /// Puts a job in the cache and its first entry on the queue (its room reserved, if `reserved`).
+    ///
+    /// - Throws: the refusal (`.notRunning`, `.broken`) once the pool stopped accepting work.
+    func submit(_ job: any Job, reserved: Bool) throws {
+        let action = state.withLockedValue { state -> TaskChannelState.SubmitAction in
+            let action = state.submit(job, reserved: reserved)
             pending.store(state.count, ordering: .relaxed)
             return action
         }
         switch action {
-        case .queued(let wakes): perform(wakes); return true
-        case .dropped: return false
+        case .queued(let wakes):
+            perform(wakes)
+        case .refused(let error, let wakes):
+            perform(wakes)
+            throw error
         }
+    }
+
+    /// Puts a lazy job (imap) in the cache and its token in line; never blocks.
+    ///
+    /// - Throws: the refusal once the pool stopped accepting work.
+    func submitLazily(_ job: any Job) throws {
+        let id = Waiter.nextID()
+        let action = state.withLockedValue { state -> TaskChannelState.SubmitLazilyAction in
+            let action = state.submitLazily(job, id: id)
+            pending.store(state.count, ordering: .relaxed)
+            return action
+        }
+        switch action {
+        case .accepted(let wakes): perform(wakes)
+        case .refused(let error): throw error
+        }
+    }
+
+    /// A job's result was delivered: it leaves the cache.
+    func finish(_ job: any Job) {
+        perform(state.withLockedValue { $0.finish(job) })
     }
 
     /// Puts a feed token back on the channel, or in the admission line of a full bounded pool.
@@ -139,17 +164,20 @@ final class TaskChannel: Sendable {
     }
 
     /// The next job for a worker: spins, then parks while the channel is empty; nil once closed
-    /// and drained.
-    func take(worker: Int, parker: Parker) -> (any Job)? {
+    /// and drained. `finished` is the job the worker delivered last (it leaves the cache here, in
+    /// the same critical section).
+    func take(worker: Int, parker: Parker, finished: (any Job)?) -> (any Job)? {
         var wasSpinning = false
+        var finished = finished
         while true {
             let action = state.withLockedValue { state -> TaskChannelState.TakeAction in
                 let action = state.take(worker: worker, parker: parker, wasSpinning: wasSpinning, maySpin: !wasSpinning,
-                                        maxSpinners: maxSpinners)
+                                        maxSpinners: maxSpinners, finished: finished)
                 if case .run = action { pending.store(state.count, ordering: .relaxed) }
                 return action
             }
             wasSpinning = false
+            finished = nil
             switch action {
             case .run(let job, let wakes):
                 #if DEBUG
@@ -158,6 +186,9 @@ final class TaskChannel: Sendable {
                 perform(wakes)
                 return job
             case .closed:
+                return nil
+            case .closedAfter(let wakes):
+                perform(wakes)
                 return nil
             case .spin:
                 wasSpinning = true
@@ -205,30 +236,35 @@ final class TaskChannel: Sendable {
 
     // MARK: Shutting down
 
-    func refuseSubmissions(_ error: PoolError) {
-        perform(state.withLockedValue { $0.refuseSubmissions(error) })
+    /// `close()`: refuses submitters; returns the jobs in the cache, to be told.
+    func close() -> [any Job] {
+        let (wakes, jobs) = state.withLockedValue { $0.close() }
+        perform(wakes)
+        return jobs
     }
 
-    func closeReceivers() {
-        perform(state.withLockedValue { $0.closeReceivers() })
-    }
-
-    /// Returns the jobs that were queued (already failed by the caller, or about to be).
-    @discardableResult
+    /// `terminate()` or a broken pool: returns every undelivered job, for the caller to fail.
     func terminate(refusing error: PoolError) -> [any Job] {
-        let (dropped, wakes) = state.withLockedValue { state -> ([any Job], TaskChannelState.Wakes) in
+        let (pending, dropped, wakes) = state.withLockedValue { state -> ([any Job], [any Job], TaskChannelState.Wakes) in
             let result = state.terminate(refusing: error)
-            pending.store(0, ordering: .relaxed)
+            self.pending.store(0, ordering: .relaxed)
             return result
         }
         perform(wakes)
-        return dropped
+        _ = dropped  // released here, after unlocking
+        return pending
     }
 
     // MARK: Introspection
 
     /// Entries queued and not started (statistics: `chunksQueued`).
     var queuedCount: Int { pending.load(ordering: .relaxed) }
+
+    /// Jobs in the cache (statistics: `jobsInCache`).
+    var cachedJobs: Int { state.withLockedValue { $0.cache.count } }
+
+    /// Why submissions are refused now, or nil while the pool accepts work.
+    var refusal: PoolError? { state.withLockedValue { $0.refusal } }
 
     /// Room held in a bounded pool (tests).
     var roomHeld: Int { state.withLockedValue { $0.roomHeld } }

@@ -101,9 +101,9 @@ final class TaskChannelStateTests: XCTestCase {
         let parker = Parker.make()
         guard case .park = state.take(worker: 1, parker: parker, wasSpinning: false, maySpin: false, maxSpinners: 1) else { return XCTFail() }
         XCTAssertEqual(state.reserve(id: 1, waiter: nil), .admitted)
-        guard case .queued(let wakes) = state.push(StubJob(1)) else { return XCTFail() }
+        guard case .queued(let wakes) = state.submit(StubJob(1), reserved: false) else { return XCTFail() }
         XCTAssertEqual(wakes.parkers.count, 1, "the idle worker is woken")
-        guard case .queued(let none) = state.push(StubJob(2)) else { return XCTFail() }
+        guard case .queued(let none) = state.submit(StubJob(2), reserved: false) else { return XCTFail() }
         XCTAssertTrue(none.isEmpty, "no one idle is left to wake")
         guard case .run(let first, _) = state.take(worker: 1, parker: parker, wasSpinning: false, maySpin: true, maxSpinners: 1) else { return XCTFail() }
         XCTAssertEqual(first.id, 1, "first in, first out")
@@ -115,9 +115,9 @@ final class TaskChannelStateTests: XCTestCase {
         guard case .park = state.take(worker: 1, parker: a, wasSpinning: false, maySpin: false, maxSpinners: 1) else { return XCTFail() }
         guard case .spin = state.take(worker: 2, parker: b, wasSpinning: false, maySpin: true, maxSpinners: 1) else { return XCTFail() }
         XCTAssertEqual(state.spinners, 1)
-        guard case .queued(let wakes) = state.push(StubJob(1)) else { return XCTFail() }
+        guard case .queued(let wakes) = state.submit(StubJob(1), reserved: false) else { return XCTFail() }
         XCTAssertTrue(wakes.isEmpty, "one entry, one spinner: nobody needs waking")
-        guard case .queued(let more) = state.push(StubJob(2)) else { return XCTFail() }
+        guard case .queued(let more) = state.submit(StubJob(2), reserved: false) else { return XCTFail() }
         XCTAssertEqual(more.parkers.count, 1, "two entries, one spinner: the idle worker is woken")
         guard case .run = state.take(worker: 2, parker: b, wasSpinning: true, maySpin: true, maxSpinners: 1) else { return XCTFail() }
         XCTAssertEqual(state.spinners, 0)
@@ -126,9 +126,9 @@ final class TaskChannelStateTests: XCTestCase {
     func testRoomIsTakenPerEntryAndGivenBackInArrivalOrder() {
         var state = TaskChannelState(limit: 2)
         XCTAssertEqual(state.reserve(id: 1, waiter: nil), .admitted)
-        _ = state.push(StubJob(1))
+        _ = state.submit(StubJob(1), reserved: true)
         XCTAssertEqual(state.reserve(id: 2, waiter: nil), .admitted)
-        _ = state.push(StubJob(2))
+        _ = state.submit(StubJob(2), reserved: true)
         let waiting = Parker.make()
         XCTAssertEqual(state.reserve(id: 3, waiter: .thread(waiting)), .wait)
         guard case .deferred = state.requeue(StubJob(4), id: 4) else { return XCTFail("no room: the token waits in line") }
@@ -143,7 +143,7 @@ final class TaskChannelStateTests: XCTestCase {
         XCTAssertEqual(state.roomHeld, 2)
         XCTAssertEqual(state.count, 1, "the token still waits for room")
         // The thread's job is queued; the next take frees room for the token, which is queued then.
-        _ = state.push(StubJob(3))
+        _ = state.submit(StubJob(3), reserved: true)
         _ = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: false, maxSpinners: 1)
         XCTAssertEqual(state.count, 2)
         XCTAssertEqual(state.waitingForRoom, 0)
@@ -154,7 +154,7 @@ final class TaskChannelStateTests: XCTestCase {
         var state = TaskChannelState(limit: 1)
         let job = StubJob(1)
         XCTAssertEqual(state.reserve(id: 1, waiter: nil), .admitted)
-        _ = state.push(job)
+        _ = state.submit(job, reserved: true)
         XCTAssertEqual(state.reserve(id: 2, waiter: .thread(Parker.make())), .wait)
         let wakes = state.withdraw(job)
         XCTAssertEqual(wakes.parkers.count, 1, "the room goes to the waiter at once")
@@ -180,21 +180,34 @@ final class TaskChannelStateTests: XCTestCase {
         XCTAssertEqual(state.pickUp(id: 3), .admitted, "the oldest waiter still in line")
     }
 
-    func testCloseRefusesSubmittersButKeepsTokens() {
+    func testCloseRefusesSubmittersKeepsTokensAndClosesWhenTheCacheEmpties() {
         var state = TaskChannelState(limit: 1)
+        let first = StubJob(1), token = StubJob(3)
         XCTAssertEqual(state.reserve(id: 1, waiter: nil), .admitted)
-        _ = state.push(StubJob(1))
+        _ = state.submit(first, reserved: true)
+        guard case .accepted = state.submitLazily(token, id: 3) else { return XCTFail() }
+        XCTAssertEqual(state.waitingForRoom, 1, "no room: the lazy job's token waits in line")
         XCTAssertEqual(state.reserve(id: 2, waiter: .thread(Parker.make())), .wait)
-        guard case .deferred = state.requeue(StubJob(3), id: 3) else { return XCTFail("no room: the token waits in line") }
-        let wakes = state.refuseSubmissions(.notRunning)
+        let (wakes, jobs) = state.close()
         XCTAssertEqual(wakes.parkers.count, 1)
+        XCTAssertEqual(jobs.map(\.id).sorted(), [1, 3], "the jobs in the cache are told")
         XCTAssertEqual(state.pickUp(id: 2), .refused(.notRunning))
         XCTAssertEqual(state.reserve(id: 4, waiter: nil), .refused(.notRunning))
+        guard case .refused(.notRunning, _) = state.submit(StubJob(5), reserved: false) else { return XCTFail() }
         XCTAssertEqual(state.waitingForRoom, 1, "the token keeps its place: queued work still runs")
-        _ = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: false, maxSpinners: 1)
+        guard case .run(let taken, _) = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: false, maxSpinners: 1) else {
+            return XCTFail()
+        }
+        XCTAssertTrue(taken === first)
         XCTAssertEqual(state.count, 1, "the token was queued when room freed")
-        _ = state.closeReceivers()
-        guard case .run = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: false, maxSpinners: 1) else { return XCTFail() }
+        guard case .run = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: false, maxSpinners: 1, finished: first) else {
+            return XCTFail()
+        }
+        guard case .park = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: false, maxSpinners: 1) else {
+            return XCTFail("a job is still in the cache: the workers wait")
+        }
+        let idle = state.finish(token)
+        XCTAssertEqual(idle.parkers.count, 1, "the last delivery closes the receivers and wakes the idle worker")
         guard case .closed = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: true, maxSpinners: 1) else {
             return XCTFail("closed and drained")
         }
@@ -205,12 +218,14 @@ final class TaskChannelStateTests: XCTestCase {
         let idle = Parker.make()
         _ = state.take(worker: 9, parker: idle, wasSpinning: false, maySpin: false, maxSpinners: 1)
         _ = state.reserve(id: 1, waiter: nil)
-        _ = state.push(StubJob(1))
+        _ = state.submit(StubJob(1), reserved: true)
         _ = state.reserve(id: 2, waiter: nil)
-        _ = state.push(StubJob(2))
+        _ = state.submit(StubJob(2), reserved: true)
         XCTAssertEqual(state.reserve(id: 3, waiter: .thread(Parker.make())), .wait)
-        let (dropped, wakes) = state.terminate(refusing: .broken("boom"))
-        XCTAssertEqual(dropped.map(\.id), [1, 2])
+        let (pending, dropped, wakes) = state.terminate(refusing: .broken("boom"))
+        XCTAssertEqual(pending.map(\.id).sorted(), [1, 2], "every undelivered job, to be failed")
+        XCTAssertEqual(dropped.map(\.id), [1, 2], "the queue's references, released after unlocking")
+        XCTAssertTrue(state.cache.isEmpty)
         XCTAssertEqual(wakes.parkers.count, 1, "the waiting submitter")
         XCTAssertEqual(state.pickUp(id: 3), .refused(.broken("boom")))
         XCTAssertEqual(state.roomHeld, 0)
@@ -218,7 +233,9 @@ final class TaskChannelStateTests: XCTestCase {
         // is subtracted from room that is no longer counted (the random stress found this one).
         _ = state.releaseReservation()
         XCTAssertEqual(state.roomHeld, 0)
-        guard case .dropped = state.push(StubJob(4)) else { return XCTFail("a terminated channel queues nothing") }
+        guard case .refused(.broken("boom"), _) = state.submit(StubJob(4), reserved: false) else {
+            return XCTFail("a terminated channel queues nothing")
+        }
     }
 }
 
