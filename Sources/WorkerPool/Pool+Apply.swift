@@ -33,17 +33,7 @@ extension Pool {
         callback: (@Sendable (R) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) throws -> AsyncResult<R> {
-        try applyAsync(argument, kernel: Kernels.unary(body), callback: callback, errorCallback: errorCallback)
-    }
-
-    @inlinable
-    func applyAsync<T: Codable & Sendable, R: Codable & Sendable>(
-        _ argument: T,
-        kernel: @escaping Kernel<T, R>,
-        callback: (@Sendable (R) -> Void)?,
-        errorCallback: (@Sendable (any Error) -> Void)?
-    ) throws -> AsyncResult<R> {
         let reserved = try core.reserve()
-        return try submitApply(argument, kernel, Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
+        return try submitApply(argument, body, Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
     }
 }

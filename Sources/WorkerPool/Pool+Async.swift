@@ -24,18 +24,8 @@ extension Pool {
         callback: (@Sendable (R) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) async throws -> AsyncResult<R> {
-        try await applyAsync(argument, kernel: Kernels.unary(body), callback: callback, errorCallback: errorCallback)
-    }
-
-    @inlinable
-    func applyAsync<T: Codable & Sendable, R: Codable & Sendable>(
-        _ argument: T,
-        kernel: @escaping Kernel<T, R>,
-        callback: (@Sendable (R) -> Void)?,
-        errorCallback: (@Sendable (any Error) -> Void)?
-    ) async throws -> AsyncResult<R> {
         let reserved = try await core.reserveSuspending()
-        return try submitApply(argument, kernel, Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
+        return try submitApply(argument, body, Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
     }
 
     /// `map` for Swift concurrency: suspends until every result is ready.

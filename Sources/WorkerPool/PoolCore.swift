@@ -17,17 +17,22 @@ struct PoolConfiguration: Sendable {
 /// away the core is closed, while worker threads, queued jobs and pending results keep the core
 /// itself alive until their work is delivered.
 ///
-/// Two parts, each with its own lock, neither taken on the other's behalf:
-/// - the task channel (`TaskChannel`): the job cache, the queue the workers take from, and a
-///   bounded pool's room, under one lock;
+/// Three parts, each with its own lock, none taken on another's behalf:
+/// - the task channel (`TaskChannel`): the queue the workers take from, and a bounded pool's room;
+/// - the job cache (`JobCache`): every undelivered job, sharded;
 /// - the lifecycle (`PoolStateMachine` in a `LockedBox`): phase, workers, threads, `join()`.
-/// The per-task path takes the channel's lock once on each side (submitting; taking the next job,
-/// which also retires the one delivered before), and never the lifecycle's.
+/// The per-task path takes the channel's lock and one cache shard's; never the lifecycle's.
 @usableFromInline
 final class PoolCore: Sendable {
     @usableFromInline let configuration: PoolConfiguration
     let channel: TaskChannel
+    let cache = JobCache()
     private let lifecycle = LockedBox.make(PoolStateMachine())
+    /// The phase for the per-task path (`Acceptance` raw values), written after the lifecycle
+    /// machine decides, read by submissions under a cache shard's lock.
+    private let acceptance = Atomic<Int>(Acceptance.running.rawValue)
+    /// Why the pool is broken, once it is.
+    private let brokenReason = LockedBox.make(String?.none)
     /// Where callbacks run, one at a time (CPython's result-handler thread).
     @usableFromInline let callbackQueue: DispatchQueue
     /// Callbacks queued and not yet run; `join()` waits for them.
@@ -42,6 +47,10 @@ final class PoolCore: Sendable {
     private static let targetKey = DispatchSpecificKey<CallbackTargets>()
     /// Serializes marking a target queue (two pools may target one queue at once).
     private static let targetRegistration = LockedBox.make(0)
+
+    enum Acceptance: Int {
+        case running, closed, terminated, broken
+    }
 
     init(configuration: PoolConfiguration, callbackTarget: DispatchQueue?) {
         self.configuration = configuration
@@ -94,7 +103,11 @@ final class PoolCore: Sendable {
     /// Why a submission is refused right now, or nil while the pool runs.
     @usableFromInline
     func refusal() -> PoolError? {
-        channel.refusal
+        switch Acceptance(rawValue: acceptance.load(ordering: .sequentiallyConsistent))! {
+        case .running: return nil
+        case .closed, .terminated: return .notRunning
+        case .broken: return .broken(brokenReason.withLockedValue { $0 } ?? "an initializer threw")
+        }
     }
 
     /// Throws what a submission would now: `.notRunning` or `.broken`.
@@ -128,6 +141,13 @@ final class PoolCore: Sendable {
         return true
     }
 
+    /// The `.encodingFailed` error for a value that could not cross the codec: it names the step,
+    /// the side, the type, the codec and the codec's own error (kept for `underlyingError`).
+    @usableFromInline
+    func encodingFailure(step: String, side: String, type: Any.Type, _ error: any Error) -> PoolError {
+        .encodingFailure("could not \(step) the \(side) of type \(type) with the \(configuration.codec.name) codec: \(error)", underlying: error)
+    }
+
     /// Gives back room that was reserved for a submission that will not be made.
     @usableFromInline
     func releaseReservation() {
@@ -140,14 +160,15 @@ final class PoolCore: Sendable {
     /// - Throws: `.notRunning` after `close()`/`terminate()`, `.broken` after an initializer threw.
     @usableFromInline
     func submit(_ job: any Job, items: Int, reserved: Bool) throws {
-        // Counted first, so that no snapshot sees more items completed than submitted.
-        if items > 0 { itemsSubmitted.wrappingAdd(items, ordering: .relaxed) }
         do {
-            try channel.submit(job, reserved: reserved)
+            try cache.insert(job) { refusal() }
         } catch {
-            if items > 0 { itemsSubmitted.wrappingSubtract(items, ordering: .relaxed) }
+            if reserved { channel.releaseReservation() }
             throw error
         }
+        if items > 0 { itemsSubmitted.wrappingAdd(items, ordering: .relaxed) }
+        // Refused only after `terminate()`, which has failed the job by now.
+        channel.push(job)
     }
 
     /// Puts a lazy job (imap) in the cache and its token in line for the channel: submitting it
@@ -155,7 +176,8 @@ final class PoolCore: Sendable {
     ///
     /// - Throws: as `submit`.
     func submitLazily(_ job: any Job) throws {
-        try channel.submitLazily(job)
+        try cache.insert(job) { refusal() }
+        channel.requeue(job)
     }
 
     /// Puts a job's feed token back on the channel (or in a full bounded pool's line).
@@ -200,14 +222,14 @@ final class PoolCore: Sendable {
         return true
     }
 
-    /// The job's result was delivered: it leaves the cache. After `close()`, the last one closes
-    /// the channel, and the workers exit once they have drained it. On one of this pool's workers the
-    /// job leaves in the critical section in which the worker takes its next job (one lock per task,
-    /// not two), so `statistics.jobsInCache` may count it a moment after its result is ready.
+    /// The job left the cache. After `close()`, the last one closes the channel, and the workers
+    /// exit once they have drained it.
     @usableFromInline
     func finished(_ job: any Job) {
-        if let worker = WorkerContext.current, worker.core === self, worker.deferFinished(job) { return }
-        channel.finish(job)
+        guard cache.remove(job) else { return }
+        if acceptance.load(ordering: .sequentiallyConsistent) == Acceptance.closed.rawValue && cache.isEmpty {
+            channel.closeReceivers()
+        }
     }
 
     // MARK: Lifecycle
@@ -216,26 +238,35 @@ final class PoolCore: Sendable {
     /// closes once every job is delivered.
     func close() {
         guard case .closed = lifecycle.withLockedValue({ $0.close() }) else { return }
-        for job in channel.close() { job.poolClosed() }
+        acceptance.store(Acceptance.closed.rawValue, ordering: .sequentiallyConsistent)
+        channel.refuseSubmissions(.notRunning)
+        for job in cache.jobs { job.poolClosed() }
+        if cache.isEmpty { channel.closeReceivers() }
     }
 
     func terminate() {
         if case .abort(let error) = lifecycle.withLockedValue({ $0.terminate() }) {
-            abort(error)
+            abort(error, acceptance: .terminated)
+        } else {
+            // A broken pool that is terminated afterwards still refuses with `.broken`.
+            lifecycle.broadcast()
         }
     }
 
     func initializerFailed(worker: Int, error: any Error) {
         let reason = "the initializer threw on worker \(worker): \(error)"
         if case .abort(let failure) = lifecycle.withLockedValue({ $0.initializerFailed(reason: reason) }) {
-            abort(failure)
+            brokenReason.withLockedValue { $0 = reason }
+            abort(failure, acceptance: .broken)
         }
     }
 
     /// Stops everything: refuses submitters (`.notRunning` after `terminate()`, `.broken` for a
-    /// broken pool), drops the queue, fails every undelivered job with `error`.
-    private func abort(_ error: PoolError) {
-        for job in channel.terminate(refusing: error == .terminated ? .notRunning : error) { job.abort(error) }
+    /// broken pool), drops the queue, fails every job in the cache with `error`.
+    private func abort(_ error: PoolError, acceptance phase: Acceptance) {
+        acceptance.store(phase.rawValue, ordering: .sequentiallyConsistent)
+        channel.terminate(refusing: error == .terminated ? .notRunning : error)
+        for job in cache.removeAll() { job.abort(error) }
     }
 
     /// The last `Pool` handle went away: acts as `close()`, and threads that nobody will join
@@ -249,7 +280,6 @@ final class PoolCore: Sendable {
 
     /// Called by a worker thread as its last act.
     func workerExiting(_ worker: WorkerContext, wantsReplacement: Bool) {
-        if let job = worker.takeDeferredFinished() { channel.finish(job) }
         let action = lifecycle.withLockedValue { machine -> PoolStateMachine.WorkerExitAction in
             let action = machine.workerExiting(id: worker.id, wantsReplacement: wantsReplacement,
                                                replacement: WorkerIDs.next(), counters: worker.counters)
@@ -321,8 +351,6 @@ final class PoolCore: Sendable {
         let parker = Parker.current
         let id = Waiter.nextID()
         var registered = false
-        // A job this worker delivered last leaves the cache now: this wait may be long.
-        if let job = worker.takeDeferredFinished() { channel.finish(job) }
         while !isReady() {
             if helpOnce(worker) { continue }
             if !registered {
@@ -362,7 +390,7 @@ final class PoolCore: Sendable {
         statistics.itemsCancelled = counts.itemsCancelled + itemsCancelled.load(ordering: .relaxed)
         statistics.itemsSubmitted = itemsSubmitted.load(ordering: .relaxed)
         statistics.chunksQueued = channel.queuedCount
-        statistics.jobsInCache = channel.cachedJobs
+        statistics.jobsInCache = cache.count
         return statistics
     }
 }

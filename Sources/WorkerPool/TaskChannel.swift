@@ -8,8 +8,8 @@ import Musl
 import Darwin
 #endif
 
-/// The pool's task channel (CPython's `_inqueue`) and job cache: a lock-guarded FIFO of jobs that
-/// workers take one at a time, with a bounded pool's admission line in front of it.
+/// The pool's task channel (CPython's `_inqueue`): a lock-guarded FIFO of jobs that workers take
+/// one at a time, with a bounded pool's admission line in front of it.
 ///
 /// The rules live in `TaskChannelState`; this class holds the state under one lock and performs
 /// what each event asks after unlocking. A worker that finds the channel empty spins briefly before
@@ -26,7 +26,7 @@ final class TaskChannel: Sendable {
     static let spinRounds = 200
 
     init(limit: Int?, workers: Int) {
-        state = LockedBox.make(TaskChannelState(limit: limit))
+        state = LockedBox.make(TaskChannelState(limit: limit, workers: workers))
         maxSpinners = max(1, workers / 2)
     }
 
@@ -113,43 +113,18 @@ final class TaskChannel: Sendable {
 
     // MARK: Entries
 
-    /// Puts a job in the cache and its first entry on the queue (its room reserved, if `reserved`).
-    ///
-    /// - Throws: the refusal (`.notRunning`, `.broken`) once the pool stopped accepting work.
-    func submit(_ job: any Job, reserved: Bool) throws {
-        let action = state.withLockedValue { state -> TaskChannelState.SubmitAction in
-            let action = state.submit(job, reserved: reserved)
-            pending.store(state.count, ordering: .relaxed)
+    /// Queues a job (its room reserved). Returns false if the channel was terminated.
+    @discardableResult
+    func push(_ job: any Job) -> Bool {
+        let action = state.withLockedValue { state -> TaskChannelState.PushAction in
+            let action = state.push(job)
+            updatePending(state.count)
             return action
         }
         switch action {
-        case .queued(let wakes):
-            perform(wakes)
-        case .refused(let error, let wakes):
-            perform(wakes)
-            throw error
+        case .queued(let wakes): perform(wakes); return true
+        case .dropped: return false
         }
-    }
-
-    /// Puts a lazy job (imap) in the cache and its token in line; never blocks.
-    ///
-    /// - Throws: the refusal once the pool stopped accepting work.
-    func submitLazily(_ job: any Job) throws {
-        let id = Waiter.nextID()
-        let action = state.withLockedValue { state -> TaskChannelState.SubmitLazilyAction in
-            let action = state.submitLazily(job, id: id)
-            pending.store(state.count, ordering: .relaxed)
-            return action
-        }
-        switch action {
-        case .accepted(let wakes): perform(wakes)
-        case .refused(let error): throw error
-        }
-    }
-
-    /// A job's result was delivered: it leaves the cache.
-    func finish(_ job: any Job) {
-        perform(state.withLockedValue { $0.finish(job) })
     }
 
     /// Puts a feed token back on the channel, or in the admission line of a full bounded pool.
@@ -157,39 +132,33 @@ final class TaskChannel: Sendable {
         let id = Waiter.nextID()
         let action = state.withLockedValue { state -> TaskChannelState.RequeueAction in
             let action = state.requeue(job, id: id)
-            pending.store(state.count, ordering: .relaxed)
+            updatePending(state.count)
             return action
         }
         if case .queued(let wakes) = action { perform(wakes) }
     }
 
-    /// The next job for a worker: spins, then parks while the channel is empty; nil once closed
-    /// and drained. `finished` is the job the worker delivered last (it leaves the cache here, in
-    /// the same critical section).
-    func take(worker: Int, parker: Parker, finished: (any Job)?) -> (any Job)? {
+    /// The next jobs for a worker, put in `batch` (one, or several from a long queue, at most
+    /// `quota`): spins, then parks while the channel is empty; false once closed and drained.
+    func take(worker: Int, parker: Parker, quota: Int, into batch: inout [any Job]) -> Bool {
         var wasSpinning = false
-        var finished = finished
         while true {
             let action = state.withLockedValue { state -> TaskChannelState.TakeAction in
                 let action = state.take(worker: worker, parker: parker, wasSpinning: wasSpinning, maySpin: !wasSpinning,
-                                        maxSpinners: maxSpinners, finished: finished)
-                if case .run = action { pending.store(state.count, ordering: .relaxed) }
+                                        maxSpinners: maxSpinners, quota: quota, into: &batch)
+                if case .run = action { updatePending(state.count) }
                 return action
             }
             wasSpinning = false
-            finished = nil
             switch action {
-            case .run(let job, let wakes):
+            case .run(let wakes):
                 #if DEBUG
                 if FaultInjection.isArmed(.leakRoom) { state.withLockedValue { $0.leakRoomForTest() } }
                 #endif
                 perform(wakes)
-                return job
+                return true
             case .closed:
-                return nil
-            case .closedAfter(let wakes):
-                perform(wakes)
-                return nil
+                return false
             case .spin:
                 wasSpinning = true
                 spin()
@@ -197,6 +166,12 @@ final class TaskChannel: Sendable {
                 _ = parker.park()
             }
         }
+    }
+
+    /// Mirrors the queue's length for spinning workers, writing the shared atomic only when it
+    /// changes between empty and not (they only ask whether there is work).
+    private func updatePending(_ count: Int) {
+        if (pending.load(ordering: .relaxed) > 0) != (count > 0) { pending.store(count, ordering: .relaxed) }
     }
 
     private func spin() {
@@ -211,7 +186,7 @@ final class TaskChannel: Sendable {
         guard pending.load(ordering: .relaxed) > 0 else { return nil }
         let taken = state.withLockedValue { state -> (any Job, TaskChannelState.Wakes)? in
             let taken = state.tryTake()
-            pending.store(state.count, ordering: .relaxed)
+            updatePending(state.count)
             return taken
         }
         guard let (job, wakes) = taken else { return nil }
@@ -236,35 +211,30 @@ final class TaskChannel: Sendable {
 
     // MARK: Shutting down
 
-    /// `close()`: refuses submitters; returns the jobs in the cache, to be told.
-    func close() -> [any Job] {
-        let (wakes, jobs) = state.withLockedValue { $0.close() }
-        perform(wakes)
-        return jobs
+    func refuseSubmissions(_ error: PoolError) {
+        perform(state.withLockedValue { $0.refuseSubmissions(error) })
     }
 
-    /// `terminate()` or a broken pool: returns every undelivered job, for the caller to fail.
+    func closeReceivers() {
+        perform(state.withLockedValue { $0.closeReceivers() })
+    }
+
+    /// Returns the jobs that were queued (already failed by the caller, or about to be).
+    @discardableResult
     func terminate(refusing error: PoolError) -> [any Job] {
-        let (pending, dropped, wakes) = state.withLockedValue { state -> ([any Job], [any Job], TaskChannelState.Wakes) in
+        let (dropped, wakes) = state.withLockedValue { state -> ([any Job], TaskChannelState.Wakes) in
             let result = state.terminate(refusing: error)
-            self.pending.store(0, ordering: .relaxed)
+            pending.store(0, ordering: .relaxed)
             return result
         }
         perform(wakes)
-        _ = dropped  // released here, after unlocking
-        return pending
+        return dropped
     }
 
     // MARK: Introspection
 
     /// Entries queued and not started (statistics: `chunksQueued`).
-    var queuedCount: Int { pending.load(ordering: .relaxed) }
-
-    /// Jobs in the cache (statistics: `jobsInCache`).
-    var cachedJobs: Int { state.withLockedValue { $0.cache.count } }
-
-    /// Why submissions are refused now, or nil while the pool accepts work.
-    var refusal: PoolError? { state.withLockedValue { $0.refusal } }
+    var queuedCount: Int { state.withLockedValue { $0.count } }
 
     /// Room held in a bounded pool (tests).
     var roomHeld: Int { state.withLockedValue { $0.roomHeld } }

@@ -1,6 +1,6 @@
-/// The rules of the pool's task channel as a value: the job cache, the queue of jobs waiting for a
-/// worker, the room a bounded pool (`maxQueuedChunks`) has left, the submitters waiting for room in
-/// arrival order, and the idle workers to wake.
+/// The rules of the pool's task channel as a value: the queue of jobs waiting for a worker, the
+/// room a bounded pool (`maxQueuedChunks`) has left, the submitters waiting for room in arrival
+/// order, and the idle workers to wake.
 ///
 /// `TaskChannel` holds one under its lock and feeds it events; each event returns its own action
 /// enum, which the channel performs after unlocking (unparking a thread, resuming a task). Nothing
@@ -43,8 +43,8 @@ struct TaskChannelState {
 
     /// The most entries that may hold room; nil for an unbounded pool.
     let limit: Int?
-    /// Every job from submission until its result is delivered.
-    private(set) var cache = JobCache()
+    /// The pool's number of workers (batches leave a share for the others).
+    let workers: Int
     private(set) var queue = RingBuffer<any Job>()
     /// Room held: reserved by admitted submitters, or held by queued entries.
     private(set) var roomHeld = 0
@@ -62,14 +62,13 @@ struct TaskChannelState {
     /// Whether workers get nil once the queue is empty (after `close()` once every job is delivered,
     /// or at once on `terminate()`).
     private(set) var receiversClosed = false
-    /// `close()` was called: once the cache is empty, the receivers close.
-    private(set) var closing = false
     /// `terminate()` (or a broken pool) dropped everything: room is no longer counted, so a
     /// reservation granted before it and given back after it must not be subtracted again.
     private(set) var terminated = false
 
-    init(limit: Int?) {
+    init(limit: Int?, workers: Int = 1) {
         self.limit = limit
+        self.workers = max(workers, 1)
     }
 
     var count: Int { queue.count }
@@ -147,51 +146,21 @@ struct TaskChannelState {
         return wakes
     }
 
-    // MARK: Submission and delivery
+    // MARK: The queue
 
-    enum SubmitAction {
-        /// In the cache and queued; unpark these parkers (an idle worker), if any.
+    enum PushAction {
+        /// Queued; unpark these parkers (an idle worker), if any.
         case queued(Wakes)
-        /// Refused (the pool is closed, terminated or broken); a reservation was given back.
-        case refused(PoolError, Wakes)
+        /// The channel was terminated: the job was failed already, drop it.
+        case dropped
     }
 
-    /// A job enters the cache and its first entry the queue. `reserved`: room was reserved for it
-    /// (bounded pools), given back if it is refused.
-    mutating func submit(_ job: any Job, reserved: Bool) -> SubmitAction {
-        if let refusal {
-            return .refused(refusal, reserved ? releaseReservation() : Wakes())
-        }
-        cache.insert(job)
+    /// Queues a job whose room was reserved (or an unbounded pool's job).
+    mutating func push(_ job: any Job) -> PushAction {
+        guard !receiversClosed else { return .dropped }
         var wakes = Wakes()
         append(job, holdingRoom: limit != nil, wakes: &wakes)
         return .queued(wakes)
-    }
-
-    enum SubmitLazilyAction {
-        /// In the cache; its token is queued (with these wakes) or waits for room.
-        case accepted(Wakes)
-        case refused(PoolError)
-    }
-
-    /// A lazy job (imap) enters the cache, and its token the queue or, in a full bounded pool, the
-    /// line for room (submitting never blocks).
-    mutating func submitLazily(_ job: any Job, id: UInt64) -> SubmitLazilyAction {
-        if let refusal { return .refused(refusal) }
-        cache.insert(job)
-        switch requeue(job, id: id) {
-        case .queued(let wakes): return .accepted(wakes)
-        case .deferred, .dropped: return .accepted(Wakes())
-        }
-    }
-
-    /// A job's result was delivered: it leaves the cache. After `close()`, the last one closes the
-    /// receivers (the returned wakes unpark the idle workers, which then exit). The caller holds its
-    /// own reference to `job` until after unlocking, so the job is never destroyed under the lock.
-    mutating func finish(_ job: any Job) -> Wakes {
-        guard cache.remove(job) else { return Wakes() }
-        if closing && cache.isEmpty { return closeReceivers() }
-        return Wakes()
     }
 
     enum RequeueAction {
@@ -228,36 +197,42 @@ struct TaskChannelState {
         }
     }
 
+    /// The most tasks a worker takes at once.
+    static let maxBatch = 32
+
     enum TakeAction {
-        /// Run this job; then perform the wakes (room freed for waiters).
-        case run(any Job, Wakes)
+        /// Run the jobs put in the batch; perform the wakes first (room freed for waiters).
+        case run(Wakes)
         /// Nothing queued: spin briefly (counted in `spinners`) before asking again.
         case spin
         /// Nothing queued: the worker was registered as idle; park, then ask again.
         case park
         /// Closed and drained: the worker exits.
         case closed
-        /// Closed and drained by the job this worker just finished: wake the other idle workers
-        /// (to exit too), then exit.
-        case closedAfter(Wakes)
     }
 
     /// A worker asks for its next job. `mayPark` false for a worker that must not park here (it is
     /// helping while it waits for a result, and parks on its own terms).
     mutating func take(worker: Int, parker: Parker, wasSpinning: Bool, maySpin: Bool, maxSpinners: Int,
-                       finished: (any Job)? = nil) -> TakeAction {
+                       quota: Int = 1, into batch: inout [any Job]) -> TakeAction {
         if wasSpinning { spinners -= 1 }
-        var finishWakes = Wakes()
-        if let finished { finishWakes = finish(finished) }
-        if let job = queue.popFirst() {
-            var wakes = finishWakes
-            if limit != nil, holdingRoom.remove(ObjectIdentifier(job)) != nil {
-                roomHeld -= 1
-                wakes = grantRoom()
+        if !queue.isEmpty {
+            // A long queue is taken in batches (one lock for several tasks), never more than a
+            // share that leaves the other workers as much (guided self-scheduling, for tasks).
+            let share = queue.count / (2 * workers)
+            let size = max(1, min(share, TaskChannelState.maxBatch, quota))
+            var freed = false
+            for _ in 0..<size {
+                guard let job = queue.popFirst() else { break }
+                if limit != nil, holdingRoom.remove(ObjectIdentifier(job)) != nil {
+                    roomHeld -= 1
+                    freed = true
+                }
+                batch.append(job)
             }
-            return .run(job, wakes)
+            return .run(freed ? grantRoom() : Wakes())
         }
-        if receiversClosed { return finishWakes.isEmpty ? .closed : .closedAfter(finishWakes) }
+        if receiversClosed { return .closed }
         if maySpin && spinners < maxSpinners {
             spinners += 1
             return .spin
@@ -313,22 +288,8 @@ struct TaskChannelState {
 
     // MARK: Shutting down
 
-    /// `close()`: refuses later submissions and every waiting submitter with `.notRunning`, and
-    /// closes the receivers once the cache is empty (now, if it is). Returns the wakes and the jobs
-    /// in the cache (to be told, outside the lock: a lazy input decides what `close()` means to it).
-    mutating func close() -> (wakes: Wakes, jobs: [any Job]) {
-        guard !closing else { return (Wakes(), []) }
-        closing = true
-        var wakes = refuseSubmissions(.notRunning)
-        if cache.isEmpty {
-            let closed = closeReceivers()
-            wakes.parkers += closed.parkers
-        }
-        return (wakes, cache.jobs)
-    }
-
-    /// Refuses later submissions and every waiting submitter with `error`; feed tokens waiting for
-    /// room keep their place.
+    /// `close()` (or a broken pool): refuses later submissions and every waiting submitter with
+    /// `error`; feed tokens waiting for room keep their place.
     mutating func refuseSubmissions(_ error: PoolError) -> Wakes {
         guard refusal == nil else { return Wakes() }
         refusal = error
@@ -345,8 +306,8 @@ struct TaskChannelState {
         return wakes
     }
 
-    /// Workers drain the queue, then get nil.
-    private mutating func closeReceivers() -> Wakes {
+    /// Every job was delivered after `close()`: workers drain the queue, then get nil.
+    mutating func closeReceivers() -> Wakes {
         guard !receiversClosed else { return Wakes() }
         receiversClosed = true
         var wakes = Wakes()
@@ -355,18 +316,14 @@ struct TaskChannelState {
         return wakes
     }
 
-    /// `terminate()` or a broken pool: refuses every submitter with `error`, empties the cache (the
-    /// returned jobs are failed by the caller, after unlocking), drops every queued entry and waiting
-    /// token, and wakes every idle worker to exit.
-    ///
-    /// Nothing is released here: `dropped` carries the queue's references out, so that no job's
-    /// deinit (which may destroy user values) runs under the lock.
-    mutating func terminate(refusing error: PoolError) -> (pending: [any Job], dropped: [any Job], wakes: Wakes) {
+    /// `terminate()` or a broken pool: refuses every submitter with `error`, drops every queued
+    /// entry and waiting token (their jobs are failed by the caller), and wakes every idle worker to
+    /// exit.
+    mutating func terminate(refusing error: PoolError) -> (dropped: [any Job], wakes: Wakes) {
         var wakes = refuseSubmissions(error)
         if refusal != error { refusal = error }
         receiversClosed = true
         terminated = true
-        let pending = cache.removeAll()
         var dropped = queue.removeAll()
         for waiter in admission.removeAll() {
             if case .requeue(let job) = waiter { dropped.append(job) }
@@ -376,6 +333,6 @@ struct TaskChannelState {
         roomHeld = 0
         wakes.parkers += idle.map(\.parker)
         idle = []
-        return (pending, dropped, wakes)
+        return (dropped, wakes)
     }
 }

@@ -17,8 +17,6 @@ final class WorkerContext: @unchecked Sendable {  // `currentJob` is only read a
     private let predecessor: WorkerThread?
     /// The job whose chunk this thread is running (the innermost, while it helps).
     private var currentJob: (any Job)?
-    /// A job this worker delivered, to leave the cache when the worker takes its next job.
-    private var finishedJob: (any Job)?
 
     init(id: Int, core: PoolCore, counters: WorkerCounters, predecessor: WorkerThread?) {
         self.id = id
@@ -49,20 +47,6 @@ final class WorkerContext: @unchecked Sendable {  // `currentJob` is only read a
         if completed > 0 { counters.itemsCompleted.wrappingAdd(completed, ordering: .relaxed) }
         if failed > 0 { counters.itemsFailed.wrappingAdd(failed, ordering: .relaxed) }
         if cancelled > 0 { counters.itemsCancelled.wrappingAdd(cancelled, ordering: .relaxed) }
-    }
-
-    /// Keeps `job` (just delivered) to leave the cache with the worker's next take. Returns false
-    /// when one is kept already (the caller then removes it at once).
-    func deferFinished(_ job: any Job) -> Bool {
-        guard finishedJob == nil else { return false }
-        finishedJob = job
-        return true
-    }
-
-    /// The delivered job kept by `deferFinished`, handed over (nil if none).
-    func takeDeferredFinished() -> (any Job)? {
-        defer { finishedJob = nil }
-        return finishedJob
     }
 
     /// Counts items that this worker dropped without running them (a chunk of a failed job).
@@ -116,9 +100,13 @@ final class WorkerContext: @unchecked Sendable {  // `currentJob` is only read a
         }
         var chunksDone = 0
         let limit = core.configuration.maxTasksPerWorker
-        while let job = core.channel.take(worker: id, parker: parker, finished: takeDeferredFinished()) {
-            guard job.runChunk(on: self) else { continue }
-            chunksDone += 1
+        var batch: [any Job] = []
+        batch.reserveCapacity(TaskChannelState.maxBatch)
+        while core.channel.take(worker: id, parker: parker, quota: limit.map { $0 - chunksDone } ?? Int.max, into: &batch) {
+            for index in batch.indices where batch[index].runChunk(on: self) {
+                chunksDone += 1
+            }
+            batch.removeAll(keepingCapacity: true)
             if let limit, chunksDone >= limit {
                 core.workerExiting(self, wantsReplacement: true)
                 return

@@ -95,15 +95,34 @@ private final class StubJob: Job, @unchecked Sendable {  // `cacheSlot` is never
     var isCancelled: Bool { false }
 }
 
+/// One take of at most one job, as these tests drive the channel.
+private enum Took {
+    case run(any Job, TaskChannelState.Wakes)
+    case spin, park, closed
+}
+
+private extension TaskChannelState {
+    mutating func take(worker: Int, parker: Parker, wasSpinning: Bool, maySpin: Bool, maxSpinners: Int) -> Took {
+        var batch: [any Job] = []
+        switch take(worker: worker, parker: parker, wasSpinning: wasSpinning, maySpin: maySpin, maxSpinners: maxSpinners,
+                    quota: 1, into: &batch) {
+        case .run(let wakes): return .run(batch[0], wakes)
+        case .spin: return .spin
+        case .park: return .park
+        case .closed: return .closed
+        }
+    }
+}
+
 final class TaskChannelStateTests: XCTestCase {
     func testAnUnboundedChannelAdmitsEverythingAndWakesAnIdleWorker() {
         var state = TaskChannelState(limit: nil)
         let parker = Parker.make()
         guard case .park = state.take(worker: 1, parker: parker, wasSpinning: false, maySpin: false, maxSpinners: 1) else { return XCTFail() }
         XCTAssertEqual(state.reserve(id: 1, waiter: nil), .admitted)
-        guard case .queued(let wakes) = state.submit(StubJob(1), reserved: false) else { return XCTFail() }
+        guard case .queued(let wakes) = state.push(StubJob(1)) else { return XCTFail() }
         XCTAssertEqual(wakes.parkers.count, 1, "the idle worker is woken")
-        guard case .queued(let none) = state.submit(StubJob(2), reserved: false) else { return XCTFail() }
+        guard case .queued(let none) = state.push(StubJob(2)) else { return XCTFail() }
         XCTAssertTrue(none.isEmpty, "no one idle is left to wake")
         guard case .run(let first, _) = state.take(worker: 1, parker: parker, wasSpinning: false, maySpin: true, maxSpinners: 1) else { return XCTFail() }
         XCTAssertEqual(first.id, 1, "first in, first out")
@@ -115,9 +134,9 @@ final class TaskChannelStateTests: XCTestCase {
         guard case .park = state.take(worker: 1, parker: a, wasSpinning: false, maySpin: false, maxSpinners: 1) else { return XCTFail() }
         guard case .spin = state.take(worker: 2, parker: b, wasSpinning: false, maySpin: true, maxSpinners: 1) else { return XCTFail() }
         XCTAssertEqual(state.spinners, 1)
-        guard case .queued(let wakes) = state.submit(StubJob(1), reserved: false) else { return XCTFail() }
+        guard case .queued(let wakes) = state.push(StubJob(1)) else { return XCTFail() }
         XCTAssertTrue(wakes.isEmpty, "one entry, one spinner: nobody needs waking")
-        guard case .queued(let more) = state.submit(StubJob(2), reserved: false) else { return XCTFail() }
+        guard case .queued(let more) = state.push(StubJob(2)) else { return XCTFail() }
         XCTAssertEqual(more.parkers.count, 1, "two entries, one spinner: the idle worker is woken")
         guard case .run = state.take(worker: 2, parker: b, wasSpinning: true, maySpin: true, maxSpinners: 1) else { return XCTFail() }
         XCTAssertEqual(state.spinners, 0)
@@ -126,9 +145,9 @@ final class TaskChannelStateTests: XCTestCase {
     func testRoomIsTakenPerEntryAndGivenBackInArrivalOrder() {
         var state = TaskChannelState(limit: 2)
         XCTAssertEqual(state.reserve(id: 1, waiter: nil), .admitted)
-        _ = state.submit(StubJob(1), reserved: true)
+        _ = state.push(StubJob(1))
         XCTAssertEqual(state.reserve(id: 2, waiter: nil), .admitted)
-        _ = state.submit(StubJob(2), reserved: true)
+        _ = state.push(StubJob(2))
         let waiting = Parker.make()
         XCTAssertEqual(state.reserve(id: 3, waiter: .thread(waiting)), .wait)
         guard case .deferred = state.requeue(StubJob(4), id: 4) else { return XCTFail("no room: the token waits in line") }
@@ -143,18 +162,36 @@ final class TaskChannelStateTests: XCTestCase {
         XCTAssertEqual(state.roomHeld, 2)
         XCTAssertEqual(state.count, 1, "the token still waits for room")
         // The thread's job is queued; the next take frees room for the token, which is queued then.
-        _ = state.submit(StubJob(3), reserved: true)
+        _ = state.push(StubJob(3))
         _ = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: false, maxSpinners: 1)
         XCTAssertEqual(state.count, 2)
         XCTAssertEqual(state.waitingForRoom, 0)
         XCTAssertEqual(state.roomHeld, 2)
     }
 
+    func testALongQueueIsTakenInBatchesThatLeaveTheOtherWorkersTheirShare() {
+        var state = TaskChannelState(limit: nil, workers: 2)
+        for id in 1...100 { _ = state.push(StubJob(id)) }
+        var batch: [any Job] = []
+        guard case .run = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: false, maxSpinners: 1,
+                                     quota: .max, into: &batch) else { return XCTFail() }
+        XCTAssertEqual(batch.map(\.id), Array(1...25), "a quarter of the queue with two workers, in order")
+        batch = []
+        _ = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: false, maxSpinners: 1, quota: 3, into: &batch)
+        XCTAssertEqual(batch.count, 3, "never beyond the worker's remaining maxTasksPerWorker")
+        while state.count > 0 {
+            let before = state.count
+            batch = []
+            _ = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: false, maxSpinners: 1, quota: .max, into: &batch)
+            if before < 4 { XCTAssertEqual(batch.count, 1, "a short queue is taken one at a time") }
+        }
+    }
+
     func testAWithdrawnEntryGivesItsRoomBackOnceAndStaysQueued() {
         var state = TaskChannelState(limit: 1)
         let job = StubJob(1)
         XCTAssertEqual(state.reserve(id: 1, waiter: nil), .admitted)
-        _ = state.submit(job, reserved: true)
+        _ = state.push(job)
         XCTAssertEqual(state.reserve(id: 2, waiter: .thread(Parker.make())), .wait)
         let wakes = state.withdraw(job)
         XCTAssertEqual(wakes.parkers.count, 1, "the room goes to the waiter at once")
@@ -180,34 +217,21 @@ final class TaskChannelStateTests: XCTestCase {
         XCTAssertEqual(state.pickUp(id: 3), .admitted, "the oldest waiter still in line")
     }
 
-    func testCloseRefusesSubmittersKeepsTokensAndClosesWhenTheCacheEmpties() {
+    func testCloseRefusesSubmittersButKeepsTokens() {
         var state = TaskChannelState(limit: 1)
-        let first = StubJob(1), token = StubJob(3)
         XCTAssertEqual(state.reserve(id: 1, waiter: nil), .admitted)
-        _ = state.submit(first, reserved: true)
-        guard case .accepted = state.submitLazily(token, id: 3) else { return XCTFail() }
-        XCTAssertEqual(state.waitingForRoom, 1, "no room: the lazy job's token waits in line")
+        _ = state.push(StubJob(1))
         XCTAssertEqual(state.reserve(id: 2, waiter: .thread(Parker.make())), .wait)
-        let (wakes, jobs) = state.close()
+        guard case .deferred = state.requeue(StubJob(3), id: 3) else { return XCTFail("no room: the token waits in line") }
+        let wakes = state.refuseSubmissions(.notRunning)
         XCTAssertEqual(wakes.parkers.count, 1)
-        XCTAssertEqual(jobs.map(\.id).sorted(), [1, 3], "the jobs in the cache are told")
         XCTAssertEqual(state.pickUp(id: 2), .refused(.notRunning))
         XCTAssertEqual(state.reserve(id: 4, waiter: nil), .refused(.notRunning))
-        guard case .refused(.notRunning, _) = state.submit(StubJob(5), reserved: false) else { return XCTFail() }
         XCTAssertEqual(state.waitingForRoom, 1, "the token keeps its place: queued work still runs")
-        guard case .run(let taken, _) = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: false, maxSpinners: 1) else {
-            return XCTFail()
-        }
-        XCTAssertTrue(taken === first)
+        _ = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: false, maxSpinners: 1)
         XCTAssertEqual(state.count, 1, "the token was queued when room freed")
-        guard case .run = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: false, maxSpinners: 1, finished: first) else {
-            return XCTFail()
-        }
-        guard case .park = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: false, maxSpinners: 1) else {
-            return XCTFail("a job is still in the cache: the workers wait")
-        }
-        let idle = state.finish(token)
-        XCTAssertEqual(idle.parkers.count, 1, "the last delivery closes the receivers and wakes the idle worker")
+        _ = state.closeReceivers()
+        guard case .run = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: false, maxSpinners: 1) else { return XCTFail() }
         guard case .closed = state.take(worker: 1, parker: Parker.make(), wasSpinning: false, maySpin: true, maxSpinners: 1) else {
             return XCTFail("closed and drained")
         }
@@ -218,14 +242,12 @@ final class TaskChannelStateTests: XCTestCase {
         let idle = Parker.make()
         _ = state.take(worker: 9, parker: idle, wasSpinning: false, maySpin: false, maxSpinners: 1)
         _ = state.reserve(id: 1, waiter: nil)
-        _ = state.submit(StubJob(1), reserved: true)
+        _ = state.push(StubJob(1))
         _ = state.reserve(id: 2, waiter: nil)
-        _ = state.submit(StubJob(2), reserved: true)
+        _ = state.push(StubJob(2))
         XCTAssertEqual(state.reserve(id: 3, waiter: .thread(Parker.make())), .wait)
-        let (pending, dropped, wakes) = state.terminate(refusing: .broken("boom"))
-        XCTAssertEqual(pending.map(\.id).sorted(), [1, 2], "every undelivered job, to be failed")
-        XCTAssertEqual(dropped.map(\.id), [1, 2], "the queue's references, released after unlocking")
-        XCTAssertTrue(state.cache.isEmpty)
+        let (dropped, wakes) = state.terminate(refusing: .broken("boom"))
+        XCTAssertEqual(dropped.map(\.id), [1, 2])
         XCTAssertEqual(wakes.parkers.count, 1, "the waiting submitter")
         XCTAssertEqual(state.pickUp(id: 3), .refused(.broken("boom")))
         XCTAssertEqual(state.roomHeld, 0)
@@ -233,9 +255,7 @@ final class TaskChannelStateTests: XCTestCase {
         // is subtracted from room that is no longer counted (the random stress found this one).
         _ = state.releaseReservation()
         XCTAssertEqual(state.roomHeld, 0)
-        guard case .refused(.broken("boom"), _) = state.submit(StubJob(4), reserved: false) else {
-            return XCTFail("a terminated channel queues nothing")
-        }
+        guard case .dropped = state.push(StubJob(4)) else { return XCTFail("a terminated channel queues nothing") }
     }
 }
 

@@ -7,6 +7,47 @@ enum EncodedChunk: Sendable {
     case bytes(ByteBuffer)
 }
 
+/// One value as a codec encoded it (an `apply`'s argument or result).
+@usableFromInline
+enum EncodedValue: Sendable {
+    /// A fixed-width number's or a `Bool`'s little-endian bytes, in place: what the binary codec
+    /// writes for each element of a chunk of them (one bulk copy), without a buffer to allocate.
+    case fixedWidth(UInt64, UInt64)
+    /// Anything else: a chunk of one value.
+    case chunk(EncodedChunk)
+}
+
+/// The types whose binary encoding is their own little-endian bytes (the bulk path's elements).
+@usableFromInline
+enum FixedWidth {
+    /// Whether `T` is one of them; a constant once specialized.
+    @inlinable
+    static func covers<T>(_ type: T.Type) -> Bool {
+        MemoryLayout<T>.size <= 16
+            && (T.self == Int.self || T.self == Double.self || T.self == Bool.self || T.self == Int64.self || T.self == UInt64.self
+                || T.self == Int32.self || T.self == UInt32.self || T.self == Float.self || T.self == UInt.self
+                || T.self == Int16.self || T.self == UInt16.self || T.self == Int8.self || T.self == UInt8.self)
+    }
+
+    @inlinable
+    static func pack<T>(_ value: T) -> EncodedValue {
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeBytes(of: value) { source in
+            withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: source) }
+        }
+        return .fixedWidth(words.0, words.1)
+    }
+
+    @inlinable
+    static func unpack<T>(_ first: UInt64, _ second: UInt64, as type: T.Type) throws -> T {
+        let words = (first, second)
+        if T.self == Bool.self && first > 1 {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "byte \(first) is not a Bool"))
+        }
+        return withUnsafeBytes(of: words) { $0.loadUnaligned(as: T.self) }
+    }
+}
+
 /// How one chunk of values of type `T` crosses a codec: built once per job from the pool's
 /// `TaskCodec`, then called once per chunk and direction by whichever thread moves the chunk.
 @usableFromInline
@@ -25,6 +66,42 @@ struct ChunkCoder<T>: Sendable {
 }
 
 extension TaskCodec {
+    /// Encodes one value (an `apply`'s argument or result); nil for `.passthrough`. Fixed-width
+    /// numbers cross the binary codec in place, with no allocation.
+    @inlinable
+    func encodeOne<T: Codable & Sendable>(_ value: T) throws -> EncodedValue? {
+        switch tag {
+        case .passthrough:
+            return nil
+        case .binary:
+            if FixedWidth.covers(T.self) { return FixedWidth.pack(value) }
+            return .chunk(.bytes(try withSingleElementBuffer(value) { try BinaryEncoder.encodeChunk($0) }))
+        case .coder:
+            return .chunk(.data(try coder!.encode([value])))
+        }
+    }
+
+    /// Decodes one value that `encodeOne` encoded.
+    @inlinable
+    func decodeOne<T: Codable & Sendable>(_ encoded: EncodedValue, as type: T.Type) throws -> T {
+        switch encoded {
+        case .fixedWidth(let first, let second):
+            return try FixedWidth.unpack(first, second, as: T.self)
+        case .chunk(let chunk):
+            switch tag {
+            case .coder:
+                let values = try coder!.decode([T].self, from: chunk.data)
+                try checkCount(values.count, expected: 1)
+                return values[0]
+            case .binary, .passthrough:
+                return try withUnsafeTemporaryAllocation(of: T.self, capacity: 1) { slot in
+                    try BinaryDecoder.decodeChunk(T.self, from: chunk.byteBuffer, count: 1, into: slot.baseAddress!)
+                    return slot.baseAddress!.move()
+                }
+            }
+        }
+    }
+
     /// The coder for chunks of `T`, or `nil` for `.passthrough` (values cross in memory).
     /// Inlinable so its closures are made for the caller's concrete type.
     @inlinable

@@ -19,7 +19,25 @@ public struct TaskCodec: Sendable, CustomStringConvertible {
         case coder(any TaskCoder)
     }
 
+    /// The kind without its payload, and the custom coder: what the per-task path reads (a copy of
+    /// `kind` would copy its existential, with reference counting, on every task).
+    @usableFromInline
+    enum Tag: Sendable {
+        case binary, passthrough, coder
+    }
+
     @usableFromInline let kind: Kind
+    @usableFromInline let tag: Tag
+    @usableFromInline let coder: (any TaskCoder)?
+
+    init(kind: Kind) {
+        self.kind = kind
+        switch kind {
+        case .binary: tag = .binary; coder = nil
+        case .passthrough: tag = .passthrough; coder = nil
+        case .coder(let custom): tag = .coder; coder = custom
+        }
+    }
 
     /// The default: WorkerPool's binary `Codable` encoding, written for speed.
     public static let binary = TaskCodec(kind: .binary)

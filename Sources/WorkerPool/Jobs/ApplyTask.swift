@@ -9,16 +9,16 @@ import Synchronization
 /// methods on a generic class run unspecialized, and generic code there looked up type metadata
 /// per task (more than the rest of a small task's bookkeeping).
 @usableFromInline
-final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult<R>, Job, @unchecked Sendable {  // `cacheSlot` is guarded by the job cache shard's lock; `argument` is written before submission and read only by the worker that wins `runState`; the rest is immutable
+final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult<R>, Job, @unchecked Sendable {  // `cacheSlot` is guarded by the task channel's lock; `argument` is written before submission and cleared only by the worker that wins `runState`; the rest is immutable
     @usableFromInline let id: Int
-    @usableFromInline var cacheSlot = -1
+    @exclusivity(unchecked) @usableFromInline var cacheSlot = -1
     /// Queued, running or finished: the worker that starts it and a cancellation race on it.
     @usableFromInline let runState = Atomic<Int>(ApplyTask.queued)
     /// The argument, when the codec did not encode it at submission (`.passthrough`).
-    @usableFromInline var argument: T?
+    @exclusivity(unchecked) @usableFromInline var argument: T?
     /// The argument as the codec encoded it at submission (as a process pool pickles it).
-    @usableFromInline let encoded: EncodedChunk?
-    @usableFromInline let kernel: Kernel<T, R>
+    @usableFromInline let encoded: EncodedValue?
+    @usableFromInline let body: @Sendable (T) throws -> R
     @usableFromInline let onSuccess: (@Sendable (R) -> Void)?
     @usableFromInline let onFailure: (@Sendable (any Error) -> Void)?
     @usableFromInline let runner: @Sendable (ApplyTask<T, R>, WorkerContext) -> Void
@@ -28,11 +28,11 @@ final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult
     @usableFromInline static var finished: Int { 2 }
 
     @inlinable
-    init(core: PoolCore, argument: T?, encoded: EncodedChunk?, kernel: @escaping Kernel<T, R>, callbacks: Callbacks<R>) {
+    init(core: PoolCore, argument: T?, encoded: EncodedValue?, body: @escaping @Sendable (T) throws -> R, callbacks: Callbacks<R>) {
         id = JobIDs.next()
         self.argument = argument
         self.encoded = encoded
-        self.kernel = kernel
+        self.body = body
         onSuccess = callbacks.onSuccess
         onFailure = callbacks.onFailure
         runner = { task, worker in task.execute(on: worker) }
@@ -51,28 +51,47 @@ final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult
         return true
     }
 
-    /// Runs the task on `worker` and delivers its result. Compiled for the caller's types.
+    /// Runs the task on `worker` and delivers its result: decodes the argument, runs the body,
+    /// encodes and decodes the result (as a process pool pickles it back). Compiled for the
+    /// caller's types; one value, so none of a chunk's buffers.
     @inlinable
     func execute(on worker: WorkerContext) {
-        let core = self.core!
-        let codec = core.configuration.codec
-        let pipeline = ChunkPipeline(arguments: codec.chunkCoder(for: T.self), results: codec.chunkCoder(for: R.self),
-                                     kernel: kernel, codecName: codec.name)
+        unowned(unsafe) let core = self.core!
         let outer = worker.begin(self)
-        let outcome = withUnsafeTemporaryAllocation(of: R.self, capacity: 1) { buffer -> Result<R, any Error> in
-            let slot = buffer.baseAddress!
-            let chunk: ChunkOutcome
+        let outcome: Result<R, any Error>
+        do {
+            let input: T
             if let encoded {
-                chunk = pipeline.run(.encoded(encoded, count: 1), stopAtFirstError: true, into: slot)
+                do { input = try core.configuration.codec.decodeOne(encoded, as: T.self) } catch {
+                    throw core.encodingFailure(step: "decode", side: "argument", type: T.self, error)
+                }
             } else {
-                chunk = withSingleElementBuffer(argument!) { pipeline.run(.values($0), stopAtFirstError: true, into: slot) }
+                input = argument.unsafelyUnwrapped
             }
-            worker.end(resuming: outer, completed: chunk.produced, failed: chunk.failures.count, cancelled: chunk.skipped)
-            return chunk.produced == 1 ? .success(slot.move()) : .failure(chunk.failures[0].error)
+            let value = try body(input)
+            outcome = .success(try crossResult(value, core.configuration.codec, core))
+        } catch {
+            outcome = .failure(error)
         }
+        // A failure is the body's or the codec's: the item counts as failed either way.
+        let succeeded = outcome.isSuccess
+        worker.end(resuming: outer, completed: succeeded ? 1 : 0, failed: succeeded ? 0 : 1, cancelled: 0)
         argument = nil  // the task no longer keeps its argument alive
         runState.store(ApplyTask.finished, ordering: .releasing)
         core.deliver(outcome, to: self, callbacks: Callbacks(onSuccess: onSuccess, onFailure: onFailure), job: self)
+    }
+
+    /// A result crosses back through the codec (encoded, then decoded), as from another process.
+    @inlinable
+    func crossResult(_ value: R, _ codec: TaskCodec, _ core: PoolCore) throws -> R {
+        let encoded: EncodedValue?
+        do { encoded = try codec.encodeOne(value) } catch {
+            throw core.encodingFailure(step: "encode", side: "result", type: R.self, error)
+        }
+        guard let encoded else { return value }
+        do { return try codec.decodeOne(encoded, as: R.self) } catch {
+            throw core.encodingFailure(step: "decode", side: "result", type: R.self, error)
+        }
     }
 
     @usableFromInline
@@ -93,34 +112,38 @@ final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult
     }
 }
 
+extension Result {
+    @inlinable
+    var isSuccess: Bool {
+        if case .success = self { return true }
+        return false
+    }
+}
+
 extension Pool {
     /// Builds and submits an apply task; `reserved` says whether room was taken for it.
     /// Inlinable so that the task's typed work is compiled for `T` and `R`.
     @inlinable
     func submitApply<T: Codable & Sendable, R: Codable & Sendable>(
         _ argument: T,
-        _ kernel: @escaping Kernel<T, R>,
+        _ body: @escaping @Sendable (T) throws -> R,
         _ callbacks: Callbacks<R>,
         reserved: Bool
     ) throws -> AsyncResult<R> {
-        let core = self.core
-        let codec = core.configuration.codec
-        var encoded: EncodedChunk?
-        if let coder = codec.chunkCoder(for: T.self) {
-            // The argument is encoded now, on the submitting thread, as a process pool pickles it.
-            do {
-                encoded = try withSingleElementBuffer(argument) { try coder.encode($0) }
-            } catch {
-                if reserved { core.releaseReservation() }
-                try core.checkAcceptingWork()
-                let failure = PoolError.encodingFailure(
-                    "could not encode the argument of type \(T.self) with the \(codec.name) codec: \(error)", underlying: error)
-                let result = AsyncResult<R>(core: nil)
-                core.deliver(.failure(failure), to: result, callbacks: callbacks, job: nil)
-                return result
-            }
+        unowned(unsafe) let core = self.core
+        let encoded: EncodedValue?
+        // The argument is encoded now, on the submitting thread, as a process pool pickles it.
+        do {
+            encoded = try core.configuration.codec.encodeOne(argument)
+        } catch {
+            if reserved { core.releaseReservation() }
+            try core.checkAcceptingWork()
+            let result = AsyncResult<R>(core: nil)
+            core.deliver(.failure(core.encodingFailure(step: "encode", side: "argument", type: T.self, error)), to: result,
+                         callbacks: callbacks, job: nil)
+            return result
         }
-        let task = ApplyTask(core: core, argument: encoded == nil ? argument : nil, encoded: encoded, kernel: kernel, callbacks: callbacks)
+        let task = ApplyTask(core: core, argument: encoded == nil ? argument : nil, encoded: encoded, body: body, callbacks: callbacks)
         try core.submit(task, items: 1, reserved: reserved)
         return task
     }

@@ -8,10 +8,10 @@
 /// job round-robin instead of running one job's chunks to the end before the next job's first.
 @usableFromInline
 protocol Job: AnyObject, Sendable {
-    /// The process-wide job id (Python's `job_counter`).
+    /// The process-wide job id (Python's `job_counter`); also picks the job's cache shard.
     var id: Int { get }
-    /// The job's place in the job cache, -1 when it is not there. Only `JobCache` touches it, under
-    /// the task channel's lock.
+    /// The job's place in its shard of the job cache, -1 when it is not there. Only `JobCache`
+    /// touches it, under that shard's lock.
     var cacheSlot: Int { get set }
     /// Called on a worker thread that took the job from the channel: cut one chunk, re-queue the
     /// job if more remain, run the chunk and deliver its results. Returns whether a chunk ran
