@@ -25,6 +25,9 @@ struct PoolConfiguration: Sendable {
 @usableFromInline
 final class PoolCore: Sendable {
     @usableFromInline let configuration: PoolConfiguration
+    /// The codec's kind and custom coder, for the per-task path (see `TaskCodec.encodeOne`).
+    @usableFromInline let codecTag: TaskCodec.Tag
+    @usableFromInline let customCoder: (any TaskCoder)?
     let channel: TaskChannel
     let cache = JobCache()
     private let lifecycle = LockedBox.make(PoolStateMachine())
@@ -54,6 +57,8 @@ final class PoolCore: Sendable {
 
     init(configuration: PoolConfiguration, callbackTarget: DispatchQueue?) {
         self.configuration = configuration
+        codecTag = configuration.codec.tag
+        customCoder = configuration.codec.coder
         channel = TaskChannel(limit: configuration.maxQueuedChunks, workers: configuration.workers)
         callbackQueue = DispatchQueue(label: "WorkerPool.callbacks", target: callbackTarget)
         self.callbackTarget = callbackTarget

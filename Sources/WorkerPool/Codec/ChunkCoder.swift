@@ -67,9 +67,11 @@ struct ChunkCoder<T>: Sendable {
 
 extension TaskCodec {
     /// Encodes one value (an `apply`'s argument or result); nil for `.passthrough`. Fixed-width
-    /// numbers cross the binary codec in place, with no allocation.
+    /// numbers cross the binary codec in place, with no allocation. Static, on the codec's tag and
+    /// coder: the per-task path never copies a `TaskCodec` (its existential would be retained and
+    /// released, on an object every thread shares).
     @inlinable
-    func encodeOne<T: Codable & Sendable>(_ value: T) throws -> EncodedValue? {
+    static func encodeOne<T: Codable & Sendable>(_ value: T, tag: Tag, coder: (any TaskCoder)?) throws -> EncodedValue? {
         switch tag {
         case .passthrough:
             return nil
@@ -83,7 +85,7 @@ extension TaskCodec {
 
     /// Decodes one value that `encodeOne` encoded.
     @inlinable
-    func decodeOne<T: Codable & Sendable>(_ encoded: EncodedValue, as type: T.Type) throws -> T {
+    static func decodeOne<T: Codable & Sendable>(_ encoded: EncodedValue, as type: T.Type, tag: Tag, coder: (any TaskCoder)?) throws -> T {
         switch encoded {
         case .fixedWidth(let first, let second):
             return try FixedWidth.unpack(first, second, as: T.self)

@@ -9,13 +9,15 @@ import Synchronization
 /// methods on a generic class run unspecialized, and generic code there looked up type metadata
 /// per task (more than the rest of a small task's bookkeeping).
 @usableFromInline
-final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult<R>, Job, @unchecked Sendable {  // `cacheSlot` is guarded by the task channel's lock; `argument` is written before submission and cleared only by the worker that wins `runState`; the rest is immutable
+final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult<R>, Job, @unchecked Sendable {  // `cacheSlot` is guarded by the job cache shard's lock; `argument`/`hasArgument` are written before submission and taken only by the worker that wins `runState`; the rest is immutable
     @usableFromInline let id: Int
     @exclusivity(unchecked) @usableFromInline var cacheSlot = -1
     /// Queued, running or finished: the worker that starts it and a cancellation race on it.
     @usableFromInline let runState = Atomic<Int>(ApplyTask.queued)
-    /// The argument, when the codec did not encode it at submission (`.passthrough`).
-    @exclusivity(unchecked) @usableFromInline var argument: T?
+    /// The argument, when the codec did not encode it at submission (`.passthrough`): a slot, not
+    /// a `T?` (see `ValueSlot`).
+    @exclusivity(unchecked) @usableFromInline var argument = ValueSlot()
+    @exclusivity(unchecked) @usableFromInline var hasArgument = false
     /// The argument as the codec encoded it at submission (as a process pool pickles it).
     @usableFromInline let encoded: EncodedValue?
     @usableFromInline let body: @Sendable (T) throws -> R
@@ -30,13 +32,20 @@ final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult
     @inlinable
     init(core: PoolCore, argument: T?, encoded: EncodedValue?, body: @escaping @Sendable (T) throws -> R, callbacks: Callbacks<R>) {
         id = JobIDs.next()
-        self.argument = argument
+        if let argument {
+            self.argument.store(argument)
+            hasArgument = true
+        }
         self.encoded = encoded
         self.body = body
         onSuccess = callbacks.onSuccess
         onFailure = callbacks.onFailure
         runner = { task, worker in task.execute(on: worker) }
         super.init(core: core)
+    }
+
+    deinit {
+        if hasArgument { argument.destroy(as: T.self) }
     }
 
     @usableFromInline
@@ -62,34 +71,35 @@ final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult
         do {
             let input: T
             if let encoded {
-                do { input = try core.configuration.codec.decodeOne(encoded, as: T.self) } catch {
+                do { input = try TaskCodec.decodeOne(encoded, as: T.self, tag: core.codecTag, coder: core.customCoder) } catch {
                     throw core.encodingFailure(step: "decode", side: "argument", type: T.self, error)
                 }
             } else {
-                input = argument.unsafelyUnwrapped
+                // The task no longer keeps its argument alive.
+                input = argument.take(as: T.self)
+                hasArgument = false
             }
             let value = try body(input)
-            outcome = .success(try crossResult(value, core.configuration.codec, core))
+            outcome = .success(try crossResult(value, core))
         } catch {
             outcome = .failure(error)
         }
         // A failure is the body's or the codec's: the item counts as failed either way.
         let succeeded = outcome.isSuccess
         worker.end(resuming: outer, completed: succeeded ? 1 : 0, failed: succeeded ? 0 : 1, cancelled: 0)
-        argument = nil  // the task no longer keeps its argument alive
         runState.store(ApplyTask.finished, ordering: .releasing)
         core.deliver(outcome, to: self, callbacks: Callbacks(onSuccess: onSuccess, onFailure: onFailure), job: self)
     }
 
     /// A result crosses back through the codec (encoded, then decoded), as from another process.
     @inlinable
-    func crossResult(_ value: R, _ codec: TaskCodec, _ core: PoolCore) throws -> R {
+    func crossResult(_ value: R, _ core: PoolCore) throws -> R {
         let encoded: EncodedValue?
-        do { encoded = try codec.encodeOne(value) } catch {
+        do { encoded = try TaskCodec.encodeOne(value, tag: core.codecTag, coder: core.customCoder) } catch {
             throw core.encodingFailure(step: "encode", side: "result", type: R.self, error)
         }
         guard let encoded else { return value }
-        do { return try codec.decodeOne(encoded, as: R.self) } catch {
+        do { return try TaskCodec.decodeOne(encoded, as: R.self, tag: core.codecTag, coder: core.customCoder) } catch {
             throw core.encodingFailure(step: "decode", side: "result", type: R.self, error)
         }
     }
@@ -134,7 +144,7 @@ extension Pool {
         let encoded: EncodedValue?
         // The argument is encoded now, on the submitting thread, as a process pool pickles it.
         do {
-            encoded = try core.configuration.codec.encodeOne(argument)
+            encoded = try TaskCodec.encodeOne(argument, tag: core.codecTag, coder: core.customCoder)
         } catch {
             if reserved { core.releaseReservation() }
             try core.checkAcceptingWork()
