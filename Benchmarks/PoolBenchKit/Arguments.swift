@@ -1,7 +1,7 @@
 /// `pool-bench`'s command line, parsed by hand (no package dependencies).
 public struct BenchOptions: Equatable, Sendable {
     public enum Command: String, CaseIterable, Sendable {
-        case tour, overhead, map, chunks, codec
+        case tour, overhead, map, chunks, codec, server
     }
 
     public var command: Command = .tour
@@ -16,6 +16,10 @@ public struct BenchOptions: Equatable, Sendable {
     public var tiny = false
     public var python = true
     public var help = false
+    /// `server`: which mode, how many concurrent tasks, for how long.
+    public var mode: String?
+    public var tasks: Int?
+    public var seconds: Double?
 
     public init() {}
 }
@@ -40,6 +44,8 @@ public enum ArgumentParser {
       map        map throughput per codec vs serial, concurrentPerform, TaskGroup, CPython; parallel efficiency
       chunks     sweep of fixed chunk sizes (powers of two) and every chunking strategy on one workload shape
       codec      round trip of Ints and three record shapes through binary, JSON, property lists and pickle
+      server     a pool in a server: N concurrent tasks, cancellation storms, tiny requests behind a big map,
+                 an overloaded bounded pool, the cost of statistics; ticker lag, RSS and threads over time
 
     options:
       --repeat N        repeats per measurement (default: 5; the tour uses 3)
@@ -53,6 +59,9 @@ public enum ArgumentParser {
       --json            print JSON instead of the text table
       --tiny            the smallest sizes (CI's smoke run)
       --no-python       skip the CPython peers
+      --mode NAME       server: mixed | cancel | bigmap | overload | statistics | all (default mixed)
+      --tasks N         server: concurrent tasks (default 1000)
+      --seconds S       server: how long each load runs (default 5)
       -h, --help        this text
     """
 
@@ -106,6 +115,14 @@ public enum ArgumentParser {
             case "--json": options.json = true
             case "--tiny": options.tiny = true
             case "--no-python": options.python = false
+            case "--mode": options.mode = try oneOf(argument, ServerModes.names)
+            case "--tasks": options.tasks = try positive(argument)
+            case "--seconds":
+                let text = try value(for: argument)
+                guard let seconds = Double(text), seconds > 0, seconds <= 3600 else {
+                    throw UsageError(message: "--seconds needs a number of seconds above 0 and at most 3600, got \"\(text)\"")
+                }
+                options.seconds = seconds
             default:
                 if argument.hasPrefix("-") {
                     throw UsageError(message: "unknown option \(argument)")
@@ -123,4 +140,9 @@ public enum ArgumentParser {
         }
         return options
     }
+}
+
+/// The modes of `pool-bench server`.
+enum ServerModes {
+    static let names = ["mixed", "cancel", "bigmap", "overload", "statistics", "all"]
 }

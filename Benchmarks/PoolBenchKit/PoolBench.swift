@@ -83,6 +83,11 @@ func run(_ options: BenchOptions, progress: Bool) async throws -> Report {
     case .map: try await map.run(into: report)
     case .codec: try codec.run(into: report)
     case .chunks: try chunks.run(into: report)
+    case .server:
+        let server = ServerBench(mode: ServerBench.Mode(rawValue: options.mode ?? "mixed")!,
+                                 tasks: options.tasks ?? (options.tiny ? 100 : 1_000),
+                                 seconds: options.seconds ?? (options.tiny ? 0.5 : 5), workers: workers, tiny: options.tiny)
+        try await server.run(into: report)
     case .tour:
         try await overhead.run(into: report)
         try await map.run(into: report)
