@@ -80,7 +80,90 @@ struct OverheadBench {
 
         report.addPython(python, section: section, ["overhead", "--tasks", "\(tasks)", "--workers", "\(workers)", "--repeat", "\(repeats)"])
 
+        try breakdown(into: report, body: body)
+        try lifetime(into: report)
         try await latencies(into: report, body: body)
+    }
+
+    /// Where one task's time goes, stage by stage, each measured alone over all the tasks: submitting
+    /// while both workers are held (nothing runs yet), the workers taking, running and delivering
+    /// them, collecting the ready results, and freeing them.
+    private func breakdown(into report: Report, body: @escaping @Sendable (Int) -> Int) throws {
+        let tasks = self.tasks
+        for codec in [TaskCodec.passthrough, .binary] {
+            let section = "per-task breakdown (\(codec)): \(tasks) tasks, each stage timed alone; \(workers) workers"
+            report.status("overhead: breakdown \(codec)")
+            let pool = try Pool(workers: workers, codec: codec)
+            var stages: [String: [Double]] = [:]
+            for _ in 0..<max(repeats, 1) {
+                let gate = Event()
+                let held = Tally()
+                let blockers = try (0..<workers).map { _ in
+                    try pool.applyAsync(0) { (x: Int) -> Int in
+                        held.add(1)
+                        gate.wait(timeout: .seconds(600))
+                        return x
+                    }
+                }
+                while held.value < workers { Thread.sleep(forTimeInterval: 0.0005) }
+                var results: [AsyncResult<Int>] = []
+                results.reserveCapacity(tasks)
+                var start = now()
+                for i in 0..<tasks { results.append(try pool.applyAsync(i, body)) }
+                stages["1 submit (applyAsync, workers held)", default: []].append(now() - start)
+                start = now()
+                gate.set()
+                for result in blockers { _ = try result.get() }
+                results.last?.wait()
+                for result in results where !result.isReady { result.wait() }
+                stages["2 run (take, decode, body, encode, deliver)", default: []].append(now() - start)
+                start = now()
+                var sum = 0
+                for result in results { sum &+= try result.get() }
+                blackHole(sum)
+                stages["3 collect (get on ready results)", default: []].append(now() - start)
+                start = now()
+                results = []
+                stages["4 free (the last reference goes)", default: []].append(now() - start)
+            }
+            pool.close()
+            try pool.join()
+            for name in stages.keys.sorted() {
+                report.add(Measurement(section: section, peer: name, items: tasks, timing: Timing(seconds: stages[name]!)))
+            }
+        }
+        report.note("the breakdown's stages run one after another, so their sum is a task's work on one core at a time; "
+                    + "the applyAsync+get row overlaps them on the workers and the submitting thread")
+    }
+
+    /// A pool's whole life: start, one apply, close, join (p50 as the median, p90 in the note), next
+    /// to CPython's ThreadPool and process Pool doing the same.
+    private func lifetime(into report: Report) throws {
+        let samples = max(20, min(200, tasks / 500))
+        let section = "a pool's whole life: Pool(workers: \(workers)), one apply, close(), join(); \(samples) pools (median = p50)"
+        report.status("overhead: pool lifetime")
+        var seconds: [Double] = []
+        for round in 0...samples {
+            let start = now()
+            let pool = try Pool(workers: workers)
+            blackHole(try pool.apply(1) { $0 &+ 1 })
+            pool.close()
+            try pool.join()
+            if round > 0 { seconds.append(now() - start) }  // the first is a warm-up
+        }
+        report.add(Measurement(section: section, peer: "WorkerPool (start, apply, close, join)", items: 1, timing: Timing(seconds: seconds),
+                               note: "p90 \(formatNanoseconds(percentile(seconds, 90) * 1e9))"))
+        guard let python else { return }
+        report.status("CPython: lifetime")
+        do {
+            let (version, rows) = try python.run(["lifetime", "--samples", "\(max(20, samples / 2))", "--workers", "\(workers)"])
+            for row in rows {
+                report.add(Measurement(section: section, peer: row.peer, items: 1, timing: Timing(seconds: row.seconds),
+                                       note: "p90 \(formatNanoseconds(percentile(row.seconds, 90) * 1e9)), CPython \(version)"))
+            }
+        } catch {
+            report.note("CPython lifetime peer failed: \(error)")
+        }
     }
 
     /// Round trips one at a time: p50 as the median, p99 in the note.

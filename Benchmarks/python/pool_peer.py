@@ -84,6 +84,25 @@ def cmd_overhead(a):
     return rows
 
 
+def cmd_lifetime(a):
+    """A pool's whole life, one sample per pool: start, one apply, close, join."""
+    rows = []
+    for peer, make, count in (("CPython ThreadPool", ThreadPool, a.samples), ("CPython Pool", Pool, max(5, a.samples // 5))):
+        def life():
+            pool = make(a.workers)
+            pool.apply(double, (1,))
+            pool.close()
+            pool.join()
+        life()  # warm-up
+        seconds = []
+        for _ in range(count):
+            start = time.perf_counter()
+            life()
+            seconds.append(time.perf_counter() - start)
+        rows.append(dict(peer=peer + " (start, apply, close, join)", items=1, seconds=seconds))
+    return rows
+
+
 def cmd_map(a):
     rows = []
     data = list(range(a.items))
@@ -218,6 +237,8 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("overhead")
     p.add_argument("--tasks", type=int, default=100_000)
+    p = sub.add_parser("lifetime")
+    p.add_argument("--samples", type=int, default=100)
     p = sub.add_parser("map")
     p.add_argument("--items", type=int, default=1_000_000)
     p = sub.add_parser("efficiency")
@@ -234,7 +255,7 @@ def main():
         p.add_argument("--workers", type=int, default=multiprocessing.cpu_count())
         p.add_argument("--repeat", type=int, default=5)
     a = parser.parse_args()
-    rows = {"overhead": cmd_overhead, "map": cmd_map, "efficiency": cmd_efficiency,
+    rows = {"overhead": cmd_overhead, "lifetime": cmd_lifetime, "map": cmd_map, "efficiency": cmd_efficiency,
             "codec": cmd_codec, "chunks": cmd_chunks}[a.command](a)
     json.dump({"python": platform.python_version(), "rows": rows}, sys.stdout)
     sys.stdout.write("\n")
