@@ -101,7 +101,7 @@ struct ServerBench {
         let items = tiny ? 400 : 8_000
         let itemCost = 0.0005  // 0.5 ms of work per item
         let spinner = Spinner.calibrated
-        let section = "server bigmap: one map of \(items) items x 0.5 ms, a tiny await apply every 20 ms, \(workers) workers"
+        let section = "server bigmap: one map of \(items) items x 0.5 ms, a tiny await apply started every 20 ms, \(workers) workers"
         let configurations: [(String, Int?, Int?)] = [
             ("default chunking (cpython)", nil, nil), ("chunksize 4", 4, nil),
             ("chunksize 4, maxQueuedChunks \(64 * workers)", 4, 64 * workers),
@@ -122,13 +122,19 @@ struct ServerBench {
                 done.set()
                 return values.count
             }
+            // One tiny request every 20 ms, each in its own task (clients do not wait for each other).
             var requests = 0
-            while !done.isSet {
-                let start = now()
-                _ = try await pool.apply(requests) { $0 &+ 1 }
-                latencies.add(now() - start)
-                requests += 1
-                try await Task.sleep(nanoseconds: 20_000_000)
+            await withTaskGroup(of: Void.self) { group in
+                while !done.isSet {
+                    let id = requests
+                    group.addTask {
+                        let start = now()
+                        _ = try? await pool.apply(id) { $0 &+ 1 }
+                        latencies.add(now() - start)
+                    }
+                    requests += 1
+                    try? await Task.sleep(nanoseconds: 20_000_000)
+                }
             }
             guard try await mapped.value == items else { throw BenchError.failed("\(section): the big map lost items") }
             await ticker.value
@@ -146,9 +152,10 @@ struct ServerBench {
         let counts = tiny ? [100, 1_000] : [1_000, 5_000, 20_000, 40_000]
         let bound = 64 * workers
         let section = "server overload: maxQueuedChunks \(bound), N tasks awaiting apply in a loop for \(formatSeconds(seconds)), \(workers) workers"
-        for submitters in counts {
+        // The same load on an unbounded pool, for the cost of the tasks themselves.
+        for (submitters, bounded) in counts.map({ ($0, true) }) + [(counts.last!, false)] {
             report.status("server: overload, \(submitters) submitters")
-            let pool = try Pool(workers: workers, maxQueuedChunks: bound)
+            let pool = try Pool(workers: workers, maxQueuedChunks: bounded ? bound : nil)
             let latencies = Samples()
             let completed = Tally()
             let monitor = Monitor(pool: pool)
@@ -171,7 +178,8 @@ struct ServerBench {
             let elapsed = now() - started
             pool.close()
             try await pool.joined()
-            try record(report, section: section, peer: "\(submitters) submitters", latencies: latencies, count: completed.value,
+            try record(report, section: section, peer: "\(submitters) submitters" + (bounded ? "" : ", unbounded pool"), latencies: latencies,
+                       count: completed.value,
                        elapsed: elapsed, monitor: monitor, pool: pool, failures: [])
         }
     }
