@@ -58,8 +58,10 @@ struct RawWriter {
     }
 
     private mutating func grow(to needed: Int) {
-        var newCapacity = capacity * 2
-        while newCapacity < needed { newCapacity *= 2 }
+        // Doubling amortizes many small writes; one big write (a bulk array) gets what it needs
+        // and a little room for what usually follows it (the key table), not up to twice that: a
+        // 64 MiB array would otherwise take a 128 MiB buffer, copied into once more at the end.
+        let newCapacity = max(capacity * 2, needed + 4096)
         let newBase = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
         newBase.copyMemory(from: base, byteCount: count)
         base.deallocate()

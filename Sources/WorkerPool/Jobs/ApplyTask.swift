@@ -79,8 +79,8 @@ final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult
                 input = argument.take(as: T.self)
                 hasArgument = false
             }
-            let value = try body(input)
-            outcome = .success(try crossResult(value, core))
+            // The body's value goes straight into the crossing, which frees it once encoded.
+            outcome = .success(try crossResult(try body(input), core))
         } catch {
             outcome = .failure(error)
         }
@@ -92,13 +92,17 @@ final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult
     }
 
     /// A result crosses back through the codec (encoded, then decoded), as from another process.
+    /// The body's value is released once encoded, before the bytes are decoded: at most two copies
+    /// are alive at once (the value and its bytes, then the bytes and the decoded value), as in a
+    /// process pool, where each process holds two.
     @inlinable
-    func crossResult(_ value: R, _ core: PoolCore) throws -> R {
+    func crossResult(_ value: consuming R, _ core: PoolCore) throws -> R {
         let encoded: EncodedValue?
         do { encoded = try TaskCodec.encodeOne(value, tag: core.codecTag, coder: core.customCoder) } catch {
             throw core.encodingFailure(step: "encode", side: "result", type: R.self, error)
         }
         guard let encoded else { return value }
+        _ = consume value
         do { return try TaskCodec.decodeOne(encoded, as: R.self, tag: core.codecTag, coder: core.customCoder) } catch {
             throw core.encodingFailure(step: "decode", side: "result", type: R.self, error)
         }
