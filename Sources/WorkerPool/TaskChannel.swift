@@ -17,7 +17,8 @@ import Darwin
 /// on a busy pool no task costs a futex wake-up, and an idle pool parks every thread (no CPU).
 final class TaskChannel: Sendable {
     private let state: LockedBox<TaskChannelState>
-    /// The queue's length, mirrored outside the lock for spinning workers to watch.
+    /// The queue's length, mirrored outside the lock for spinning workers to watch; -1 once the
+    /// receivers are closed, so that a spinning worker stops at once and goes to exit.
     private let pending = Atomic<Int>(0)
     /// Orders every resume of a waiting submitter before what the resumed task does next, for
     /// ThreadSanitizer (see `ResumeEdge`), without taking the channel's lock once more.
@@ -179,7 +180,7 @@ final class TaskChannel: Sendable {
 
     private func spin() {
         for round in 0..<TaskChannel.spinRounds {
-            if pending.load(ordering: .relaxed) > 0 { return }
+            if pending.load(ordering: .relaxed) != 0 { return }
             if round % 16 == 15 { sched_yield() }
         }
     }
@@ -219,7 +220,11 @@ final class TaskChannel: Sendable {
     }
 
     func closeReceivers() {
-        perform(state.withLockedValue { $0.closeReceivers() })
+        perform(state.withLockedValue { state in
+            let wakes = state.closeReceivers()
+            if state.count == 0 { pending.store(-1, ordering: .relaxed) }
+            return wakes
+        })
     }
 
     /// Returns the jobs that were queued (already failed by the caller, or about to be).
@@ -227,7 +232,7 @@ final class TaskChannel: Sendable {
     func terminate(refusing error: PoolError) -> [any Job] {
         let (dropped, wakes) = state.withLockedValue { state -> ([any Job], TaskChannelState.Wakes) in
             let result = state.terminate(refusing: error)
-            pending.store(0, ordering: .relaxed)
+            pending.store(-1, ordering: .relaxed)
             return result
         }
         perform(wakes)
