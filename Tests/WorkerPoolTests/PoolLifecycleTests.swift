@@ -96,7 +96,9 @@ final class PoolLifecycleTests: PoolTestCase {
         XCTAssertEqual(poolThreadCount(), 0)
         let pool = try Pool(workers: 3)
         XCTAssertEqual(try pool.map(Array(0..<100)) { $0 }, Array(0..<100))
-        XCTAssertEqual(poolThreadCount(), 3)
+        // A thread names itself first thing, but a worker that has not run yet still has its
+        // creator's name: wait for the three names rather than assume they are there.
+        XCTAssertTrue(pollUntil { poolThreadCount() == 3 }, "\(threadNames())")
         pool.close()
         try pool.join()
         XCTAssertEqual(poolThreadCount(), 0)
