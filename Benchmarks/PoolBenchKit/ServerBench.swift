@@ -327,7 +327,7 @@ final class Monitor: @unchecked Sendable {  // state guarded by `lock`
             let sample = elapsed >= nextSample
             if sample { nextSample += 0.5 }
             let statistics = sample ? pool.statistics : nil
-            record(late: late, sample: statistics.map { (elapsed, Double(residentMemoryBytes()) / 1_048_576, threadCount(), $0.jobsInCache) })
+            record(late: late, sample: statistics.map { (elapsed, Double(ProcessProbe.residentBytes()) / 1_048_576, ProcessProbe.threadCount(), $0.jobsInCache) })
         }
     }
 
@@ -368,27 +368,6 @@ final class Watchdog: @unchecked Sendable {  // `done` is an Event
     }
 
     func finish() { done.set() }
-}
-
-/// Resident memory of this process: `/proc/self/statm` on Linux, the task's basic info elsewhere.
-func residentMemoryBytes() -> Int {
-    #if os(Linux)
-    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-    let fields = text.split(separator: " ")
-    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-    #else
-    return 0  // not sampled on this platform
-    #endif
-}
-
-/// Threads of this process: `/proc/self/task` on Linux (0 where it is not available).
-func threadCount() -> Int {
-    #if os(Linux)
-    return (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
-    #else
-    return 0
-    #endif
 }
 
 func formatSeconds(_ seconds: Double) -> String {

@@ -7,10 +7,13 @@ import XCTest
 /// created and destroyed in a loop. Seeds are printed; `STRESS_SEED=<n> STRESS_ROUNDS=1 swift test
 /// --filter StressTests` replays a run; `STRESS_ROUNDS=<k>` repeats each mixed run with k seeds.
 final class StressTests: XCTestCase {
-    /// No pool may hold a job in its cache after a test (an undelivered result).
+    /// No pool may hold a job in its cache after a test (an undelivered result). The audit exists
+    /// in debug builds only.
     override func tearDown() {
+        #if DEBUG
         let left = JobCacheAudit.waitUntilEmpty(timeout: .seconds(60))
         XCTAssertEqual(left, 0, "\(left) jobs were left in a pool's job cache after the test")
+        #endif
         super.tearDown()
     }
 
@@ -67,8 +70,8 @@ final class StressTests: XCTestCase {
     }
 
     func testManyPoolsCreatedAndDestroyed() throws {
-        let threadsBefore = processThreadCount()
-        let residentBefore = residentBytes()
+        let threadsBefore = ProcessProbe.threadCount()
+        let residentBefore = ProcessProbe.residentBytes()
         for round in 0..<200 {
             let pool = try Pool(workers: 2, maxTasksPerWorker: round % 3 == 0 ? 2 : nil)
             let results = try (0..<5).map { i in try pool.applyAsync(i) { $0 * 2 } }
@@ -85,10 +88,10 @@ final class StressTests: XCTestCase {
             }
         }
         let start = ContinuousClock.now
-        while poolThreadCount() != 0 && ContinuousClock.now - start < .seconds(60) { Event().wait(timeout: .milliseconds(2)) }
-        XCTAssertEqual(poolThreadCount(), 0)
-        XCTAssertLessThanOrEqual(processThreadCount(), threadsBefore + 2, "threads grew")
-        let growth = residentBytes() - residentBefore
+        while ProcessProbe.threadCount(named: WorkerContext.namePrefix) != 0 && ContinuousClock.now - start < .seconds(60) { Event().wait(timeout: .milliseconds(2)) }
+        XCTAssertEqual(ProcessProbe.threadCount(named: WorkerContext.namePrefix), 0)
+        XCTAssertLessThanOrEqual(ProcessProbe.threadCount(), threadsBefore + 2, "threads grew")
+        let growth = ProcessProbe.residentBytes() - residentBefore
         print("200 pools: resident memory grew by \(growth / 1024) KiB")
         XCTAssertLessThan(growth, 30 << 20, "memory grew by \(growth) bytes")
     }
@@ -156,8 +159,8 @@ final class StressTests: XCTestCase {
             XCTAssertEqual(try result.get(timeout: .seconds(60)), i, "released, not terminated: every result arrives")
         }
         let start = ContinuousClock.now
-        while poolThreadCount() != 0 && ContinuousClock.now - start < .seconds(60) { Event().wait(timeout: .milliseconds(2)) }
-        XCTAssertEqual(poolThreadCount(), 0)
+        while ProcessProbe.threadCount(named: WorkerContext.namePrefix) != 0 && ContinuousClock.now - start < .seconds(60) { Event().wait(timeout: .milliseconds(2)) }
+        XCTAssertEqual(ProcessProbe.threadCount(named: WorkerContext.namePrefix), 0)
     }
 
     func testEndlessIMapRunsInBoundedMemory() throws {
@@ -170,8 +173,8 @@ final class StressTests: XCTestCase {
             for expected in 0..<total {
                 guard let value = try iterator.next(timeout: .seconds(60)) else { return XCTFail("ended early") }
                 if value != expected + 1 { return XCTFail("item \(expected) is \(value)") }
-                if expected == 100_000 { baseline = residentBytes() }
-                if expected > 100_000 && expected % 100_000 == 0 { peak = max(peak, residentBytes()) }
+                if expected == 100_000 { baseline = ProcessProbe.residentBytes() }
+                if expected > 100_000 && expected % 100_000 == 0 { peak = max(peak, ProcessProbe.residentBytes()) }
             }
             iterator.cancel()
             let growth = peak - baseline
@@ -281,21 +284,3 @@ func sanitizerQuarantineBytes() -> Int {
     return 256 << 20
 }
 
-/// Resident memory of this process, from `/proc/self/statm`.
-func residentBytes() -> Int {
-    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-    let fields = text.split(separator: " ")
-    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
-}
-
-func processThreadCount() -> Int {
-    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
-}
-
-func poolThreadCount() -> Int {
-    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-    return tasks.filter { tid in
-        ((try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)) ?? "").hasPrefix(WorkerContext.namePrefix)
-    }.count
-}

@@ -51,22 +51,10 @@ struct CountingSequence: Sequence, Sendable {
 }
 
 /// The OS threads of this process whose name starts with `WPool.` (the pools' workers).
-func poolThreadCount() -> Int {
-    threadNames().filter { $0.hasPrefix(WorkerContext.namePrefix) }.count
-}
+func poolThreadCount() -> Int { ProcessProbe.threadCount(named: WorkerContext.namePrefix) }
 
-/// Every thread of this process, from `/proc/self/task`.
-func processThreadCount() -> Int {
-    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
-}
-
-func threadNames() -> [String] {
-    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-    return tasks.compactMap { tid in
-        (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-}
+/// Every thread's name, for a failure message.
+func threadNames() -> [String] { ProcessProbe.threadNames() }
 
 /// Asserts that `body` throws exactly `expected`.
 func XCTAssertThrowsPoolError<T>(_ expected: PoolError, _ body: @autoclosure () throws -> T, file: StaticString = #filePath, line: UInt = #line) {
@@ -119,8 +107,10 @@ func awaitEvent(_ event: Event, timeout: Duration = generous) async -> Bool {
 /// the result path, so the check waits on that, up to `generous`.
 class PoolTestCase: XCTestCase {
     override func tearDown() {
+        #if DEBUG  // the audit exists in debug builds only
         let left = JobCacheAudit.waitUntilEmpty(timeout: generous)
         XCTAssertEqual(left, 0, "\(left) jobs were left in a pool's job cache after the test")
+        #endif
         super.tearDown()
     }
 }

@@ -54,15 +54,6 @@ struct Parker: @unchecked Sendable {  // the permit is guarded by the storage's 
         }
     }
 
-    /// Drops a permit granted and not consumed (a wake-up that came for a wait that already ended).
-    func clearPermit() {
-        storage.withUnsafeMutablePointers { permit, primitives in
-            lockMutex(&primitives.pointee.mutex)
-            permit.pointee = false
-            unlockMutex(&primitives.pointee.mutex)
-        }
-    }
-
     // MARK: One per thread
 
     private static let key: pthread_key_t = {
