@@ -35,6 +35,8 @@ struct ChunksBench {
         var section: String
         var timeline: [(name: String, job: ChunkTrace.Job)]
         var all: ChunkTrace
+        /// The traced calls' times in seconds, one per job of `all`.
+        var walls: [Double] = []
     }
 
     func run(into report: Report) throws -> [Traces] {
@@ -62,10 +64,15 @@ struct ChunksBench {
                 /// The traced warm-up, then the timed runs.
                 func run(_ strategy: ChunkingStrategy) throws -> (Timing, ChunkTrace.Job) {
                     let recorder = ChunkTraceRecorder()
+                    let start = now()
                     blackHole(try pool.map(input, chunking: strategy.traced(by: recorder), body))
+                    let wall = now() - start
                     let timing = try measure(repeats: repeats, warmup: false) { blackHole(try pool.map(input, chunking: strategy, body)) }
                     let job = recorder.trace.jobs[0]
-                    if keepTraces { traced.all.jobs.append(job) }
+                    if keepTraces {
+                        traced.all.jobs.append(job)
+                        traced.walls.append(wall)
+                    }
                     return (timing, job)
                 }
 

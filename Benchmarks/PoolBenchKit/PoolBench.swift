@@ -41,7 +41,7 @@ public func poolBench(_ arguments: [String], progress: Bool = true) async -> Int
             try SVGChart.timeline(traces, title: report.title).write(toFile: path, atomically: true, encoding: .utf8)
         }
         if let path = options.tracePath, options.command == .chunks {
-            let file = RecordedWorkloads(workloads: traces.map { RecordedWorkloads.Workload(name: $0.section, trace: $0.all) })
+            let file = RecordedWorkloads(workloads: traces.map { RecordedWorkloads.Workload(name: $0.section, trace: $0.all, walls: $0.walls) })
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             try encoder.encode(file).write(to: URL(fileURLWithPath: path))

@@ -46,7 +46,7 @@ struct SimulateBench {
             if let file = try? JSONDecoder().decode(RecordedWorkloads.self, from: data) {
                 return try file.workloads.map { workload in
                     let workers = workload.trace.jobs.first.map { ", recorded at \($0.workers) workers" } ?? ""
-                    return try TraceReader.model(name: workload.name + workers, trace: workload.trace)
+                    return try TraceReader.model(name: workload.name + workers, trace: workload.trace, walls: workload.walls)
                 }
             }
             let trace = try JSONDecoder().decode(ChunkTrace.self, from: data)
@@ -131,15 +131,21 @@ struct SimulateBench {
                 let name = "\(shape.rawValue) (\(codec))"
                 report.step("simulate --validate \(name): recording")
                 let recorder = ChunkTraceRecorder()
+                var walls: [Double] = []
                 do {
+                    // Each size three times: item costs are each item's lowest, the rest medians.
                     let pool = try Pool(workers: workers, codec: codec)
                     defer { pool.close(); try? pool.join() }
                     for size in [1, 16, 256, 4096] where size <= items {
                         blackHole(try pool.map(input, chunksize: size, body))
-                        blackHole(try pool.map(input, chunking: .fixed(size).traced(by: recorder), body))
+                        for _ in 0..<3 {
+                            let start = now()
+                            blackHole(try pool.map(input, chunking: .fixed(size).traced(by: recorder), body))
+                            walls.append(now() - start)
+                        }
                     }
                 }
-                let model = try TraceReader.model(name: name, trace: recorder.trace)
+                let model = try TraceReader.model(name: name, trace: recorder.trace, walls: walls)
                 let section = "simulate --validate: \(name), \(items) items, recorded at \(workers) workers; \(describe(model.overhead))"
                 for count in counts {
                     let pool = try Pool(workers: count, codec: codec)
@@ -164,6 +170,8 @@ struct RecordedWorkloads: Codable {
     struct Workload: Codable {
         let name: String
         let trace: ChunkTrace
+        /// Each traced call's time as its caller saw it, in seconds, one per job of `trace`.
+        var walls: [Double]?
     }
     var workloads: [Workload]
 }

@@ -9,15 +9,18 @@ public enum TraceReader {
     ///
     /// - Item costs: from the job with the smallest chunks among those whose chunks' bodies take
     ///   at least 2 µs (the median chunk; below that, the clock reads around the bodies would
-    ///   show), each chunk's body time spread evenly over its items.
+    ///   show), each chunk's body time spread evenly over its items; with several recordings of
+    ///   that size, each item's lowest.
     /// - `perChunk` and `perItem`: a least-squares line through the codec time (arguments and
     ///   results) of the chunks against their size, one point per job and size (the median).
     /// - `dispatch`: the median time from cut to start; `handoff`: the median time from one
     ///   chunk's start (when the token went back) to the next chunk's cut by a worker that was
-    ///   waiting for it; `perJob`: twice the median time from submission to the first cut.
+    ///   waiting for it; `perJob`: the median of each call's time (`walls`, seconds, one per job,
+    ///   when the recording has them) outside its chunks' span, or else twice the median time from
+    ///   submission to the first cut.
     ///
     /// - Throws: `TraceError` when no job of the trace covers its whole input.
-    public static func model(name: String, trace: ChunkTrace) throws -> WorkloadModel {
+    public static func model(name: String, trace: ChunkTrace, walls: [Double]? = nil) throws -> WorkloadModel {
         let complete = trace.jobs.filter { job in
             guard let count = job.count, count > 0 else { return false }
             return job.chunks.reduce(0) { $0 + $1.items } == count
@@ -37,10 +40,14 @@ public enum TraceReader {
                                              medianBodies: median(job.chunks.map { ns($0.bodies) })) }
         let fine = ranked.filter { $0.medianBodies >= 2_000 }.min { $0.meanSize < $1.meanSize }
             ?? ranked.max { $0.medianBodies < $1.medianBodies }!
-        var costs = Array(repeating: 0.0, count: count)
-        for chunk in fine.job.chunks where chunk.items > 0 {
-            let each = ns(chunk.bodies) / Double(chunk.items)
-            for index in chunk.start..<min(chunk.start + chunk.items, count) { costs[index] = each }
+        // Every recording of that size: an item's cost is its lowest (a body can only be slowed,
+        // by another thread taking its core, never sped up).
+        var costs = Array(repeating: Double.infinity, count: count)
+        for job in sameInput where job.strategy == fine.job.strategy {
+            for chunk in job.chunks where chunk.items > 0 {
+                let each = ns(chunk.bodies) / Double(chunk.items)
+                for index in chunk.start..<min(chunk.start + chunk.items, count) { costs[index] = min(costs[index], each) }
+            }
         }
         // Codec line.
         var points: [(size: Double, codec: Double)] = []
@@ -67,10 +74,21 @@ public enum TraceReader {
                 }
             }
         }
-        let startup = median(trace.jobs.compactMap { job in job.chunks.map { ns($0.cut) }.min().map { $0 - ns(job.submitted) } })
+        // Per job: the time outside the chunks' schedule, from the first cut back to the call and
+        // from the last chunk's end to the caller's return; without the callers' times, twice the
+        // wait for the first cut.
+        var perJob: Double
+        if let walls, walls.count == trace.jobs.count {
+            perJob = median(zip(trace.jobs, walls).compactMap { job, wall in
+                guard let first = job.chunks.map({ ns($0.cut) }).min(), let last = job.chunks.map({ ns($0.finished) }).max() else { return nil }
+                return wall * 1e9 - (last - first)
+            })
+        } else {
+            perJob = 2 * median(trace.jobs.compactMap { job in job.chunks.map { ns($0.cut) }.min().map { $0 - ns(job.submitted) } })
+        }
         return WorkloadModel(name: name, costs: costs,
                              overhead: OverheadModel(dispatch: max(dispatch, 0), handoff: median(handoffs), perChunk: perChunk,
-                                                     perItem: perItem, perJob: 2 * max(startup, 0)))
+                                                     perItem: perItem, perJob: max(perJob, 0)))
     }
 
     /// Least squares `y = a + b x`, both clamped at 0; a flat line through the mean with one x.
