@@ -6,7 +6,9 @@ import WorkerPool
 ///
 /// The warm-up run of every size and strategy is traced (`ChunkTraceRecorder`): its breakdown
 /// (bodies, codec, dispatch, idle, imbalance) goes into the table, the strategies' runs into the
-/// timeline chart, and every traced run into the trace file. The timed runs are not traced.
+/// timeline chart, and every traced run into the trace file. The timed runs are not traced. Every
+/// run is timed in a quiet moment (`QuietMeasure`): a sample during which another process used a
+/// core is taken again.
 struct ChunksBench {
     let shapes: [Shape]
     let items: Int
@@ -55,7 +57,7 @@ struct ChunksBench {
                 let section = "chunks: \(shape.rawValue), \(items) items, \(codec) codec, \(workers) workers"
                 report.step("chunks \(series): serial")
                 report.add(Measurement(section: section, peer: "serial loop", items: items,
-                                       timing: measure(repeats: repeats) { blackHole(input.map(body)) }, isSerial: true))
+                                       timing: QuietMeasure.measure(repeats: repeats) { blackHole(input.map(body)) }, isSerial: true))
                 let pool = try Pool(workers: workers, codec: codec)
                 let heuristic = ChunkingStrategy.cpythonChunkSize(count: items, workers: workers)
                 var traced = Traces(section: "\(shape.rawValue) (\(codec))", timeline: [], all: ChunkTrace(jobs: []))
@@ -63,12 +65,15 @@ struct ChunksBench {
 
                 /// The traced warm-up, then the timed runs.
                 func run(_ strategy: ChunkingStrategy) throws -> (Timing, ChunkTrace.Job) {
-                    let recorder = ChunkTraceRecorder()
-                    let start = now()
-                    blackHole(try pool.map(input, chunking: strategy.traced(by: recorder), body))
-                    let wall = now() - start
-                    let timing = try measure(repeats: repeats, warmup: false) { blackHole(try pool.map(input, chunking: strategy, body)) }
-                    let job = recorder.trace.jobs[0]
+                    let (job, wall) = try QuietMeasure.once { () -> (ChunkTrace.Job, Double) in
+                        let recorder = ChunkTraceRecorder()
+                        let start = now()
+                        blackHole(try pool.map(input, chunking: strategy.traced(by: recorder), body))
+                        return (recorder.trace.jobs[0], now() - start)
+                    }
+                    let timing = try QuietMeasure.measure(repeats: repeats, warmup: false) {
+                        blackHole(try pool.map(input, chunking: strategy, body))
+                    }
                     if keepTraces {
                         traced.all.jobs.append(job)
                         traced.walls.append(wall)

@@ -126,5 +126,6 @@ func run(_ options: BenchOptions, progress: Bool) async throws -> (Report, [Chun
         try codec.run(into: report)
         traces = try chunks.run(into: report)
     }
+    if let note = QuietMeasure.note { report.note(note) }
     return (report, traces)
 }

@@ -130,7 +130,7 @@ struct SimulateBench {
             for codec in codecs {
                 let name = "\(shape.rawValue) (\(codec))"
                 report.step("simulate --validate \(name): recording")
-                let recorder = ChunkTraceRecorder()
+                var jobs: [ChunkTrace.Job] = []
                 var walls: [Double] = []
                 do {
                     // Each size three times: item costs are each item's lowest, the rest medians.
@@ -139,13 +139,18 @@ struct SimulateBench {
                     for size in [1, 16, 256, 4096] where size <= items {
                         blackHole(try pool.map(input, chunksize: size, body))
                         for _ in 0..<3 {
-                            let start = now()
-                            blackHole(try pool.map(input, chunking: .fixed(size).traced(by: recorder), body))
-                            walls.append(now() - start)
+                            let (job, wall) = try QuietMeasure.once { () -> (ChunkTrace.Job, Double) in
+                                let recorder = ChunkTraceRecorder()
+                                let start = now()
+                                blackHole(try pool.map(input, chunking: .fixed(size).traced(by: recorder), body))
+                                return (recorder.trace.jobs[0], now() - start)
+                            }
+                            jobs.append(job)
+                            walls.append(wall)
                         }
                     }
                 }
-                let model = try TraceReader.model(name: name, trace: recorder.trace, walls: walls)
+                let model = try TraceReader.model(name: name, trace: ChunkTrace(jobs: jobs), walls: walls)
                 let section = "simulate --validate: \(name), \(items) items, recorded at \(workers) workers; \(describe(model.overhead))"
                 for count in counts {
                     let pool = try Pool(workers: count, codec: codec)
@@ -153,7 +158,7 @@ struct SimulateBench {
                     for strategy in strategies {
                         report.step("simulate --validate \(name): \(strategy) on \(count) worker\(count == 1 ? "" : "s")")
                         let predicted = Simulator.run(strategy, workers: count, model: model, keepChunks: false).makespan / 1e9
-                        let timing = try measure(repeats: repeats) { blackHole(try pool.map(input, chunking: strategy, body)) }
+                        let timing = try QuietMeasure.measure(repeats: repeats) { blackHole(try pool.map(input, chunking: strategy, body)) }
                         let error = (predicted - timing.median) / timing.median * 100
                         report.add(Measurement(section: section, peer: "\(strategy) @\(count)", items: items, timing: timing,
                                                note: String(format: "predicted %@, error %+.1f %%", formatNanoseconds(predicted * 1e9 / Double(items)), error),

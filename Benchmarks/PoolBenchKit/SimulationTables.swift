@@ -22,7 +22,7 @@ enum SimulationTables {
             }
             out += "\n\(section)\npredicted time as a ratio to the best fixed size at the same number of workers\n" + align(table)
         }
-        return out
+        return out + notes(report)
     }
 
     /// Per workload: each strategy's measured and predicted time at 1 and 2 workers and the error;
@@ -48,7 +48,11 @@ enum SimulationTables {
             out += String(format: "\n%d of %d predictions within 10 %% of the measured median; the largest error %+.1f %% (%@)\n",
                           within, errors.count, worst.error * 100, worst.what)
         }
-        return out
+        return out + notes(report)
+    }
+
+    private static func notes(_ report: Report) -> String {
+        report.notes.isEmpty ? "" : "\n" + report.notes.map { "note: \($0)" }.joined(separator: "\n") + "\n"
     }
 
     private static func align(_ table: [[String]]) -> String {
