@@ -1,7 +1,7 @@
 /// `pool-bench`'s command line, parsed by hand (no package dependencies).
 public struct BenchOptions: Equatable, Sendable {
     public enum Command: String, CaseIterable, Sendable {
-        case tour, overhead, map, chunks, codec, server
+        case tour, overhead, map, chunks, codec, server, simulate
     }
 
     public var command: Command = .tour
@@ -12,6 +12,14 @@ public struct BenchOptions: Equatable, Sendable {
     public var shape: String?
     public var csvPath: String?
     public var svgPath: String?
+    /// chunks: the Gantt chart of every strategy's traced run.
+    public var timelinePath: String?
+    /// chunks: where to write the traced runs; simulate: the trace to read.
+    public var tracePath: String?
+    /// simulate: a CSV of item costs in microseconds.
+    public var costsPath: String?
+    /// simulate: measure the lab's shapes at 1 and 2 workers and compare with the predictions.
+    public var validate = false
     public var json = false
     public var tiny = false
     public var python = true
@@ -46,16 +54,27 @@ public enum ArgumentParser {
       codec      round trip of Ints and three record shapes through binary, JSON, property lists and pickle
       server     a pool in a server: N concurrent tasks, cancellation storms, tiny requests behind a big map,
                  an overloaded bounded pool, the cost of statistics; ticker lag, RSS and threads over time
+      simulate   predicts every chunking strategy at 1, 2, 4, ... 1024 workers from a recorded trace
+                 (--trace), a CSV of item costs (--costs) or the lab's shapes (--shape); --validate
+                 measures the shapes at 1 and 2 workers and prints prediction against measurement
 
     options:
       --repeat N        repeats per measurement (default: 5; the tour uses 3)
       --items N         items per run (command-specific default)
       --workers W       pool workers (default: active processor count)
       --codec NAME      binary | json | passthrough | plist | all (map, codec: default all; chunks: default binary)
-      --shape NAMES     cheap | uniform | ramp | heavy-tail | one-slow | all, or several joined by commas
-                        (chunks; default heavy-tail)
+      --shape NAMES     cheap | uniform | ramp | ramp-down | step | step-down | periodic | bimodal |
+                        heavy-tail | one-slow | all, or several joined by commas (chunks, simulate;
+                        default heavy-tail)
       --csv FILE        also write every measurement as CSV
-      --svg FILE        also write a chart (chunks: time vs chunk size; others: per-item times)
+      --svg FILE        also write a chart (chunks: time vs chunk size; simulate: predicted time
+                        against workers; others: per-item times)
+      --timeline FILE   chunks: also draw each strategy's traced run as a Gantt chart (SVG), one row
+                        per worker
+      --trace FILE      chunks: also write every traced run (JSON, for simulate); simulate: the
+                        trace to read (that file, or a ChunkTrace encoded as JSON)
+      --costs FILE      simulate: item costs in microseconds, one per line
+      --validate        simulate: record, predict and measure the shapes at 1 and 2 workers
       --json            print JSON instead of the text table
       --tiny            the smallest sizes (CI's smoke run)
       --no-python       skip the CPython peers
@@ -112,6 +131,10 @@ public enum ArgumentParser {
                 options.shape = text
             case "--csv": options.csvPath = try value(for: argument)
             case "--svg": options.svgPath = try value(for: argument)
+            case "--timeline": options.timelinePath = try value(for: argument)
+            case "--trace": options.tracePath = try value(for: argument)
+            case "--costs": options.costsPath = try value(for: argument)
+            case "--validate": options.validate = true
             case "--json": options.json = true
             case "--tiny": options.tiny = true
             case "--no-python": options.python = false
@@ -137,6 +160,19 @@ public enum ArgumentParser {
         }
         if let workers = options.workers, workers > 4096 {
             throw UsageError(message: "--workers must be at most 4096, got \(workers)")
+        }
+        if options.timelinePath != nil && options.command != .chunks {
+            throw UsageError(message: "--timeline goes with the chunks command")
+        }
+        if options.costsPath != nil || options.validate, options.command != .simulate {
+            throw UsageError(message: "\(options.validate ? "--validate" : "--costs") goes with the simulate command")
+        }
+        if options.command == .simulate {
+            let sources = [options.tracePath != nil, options.costsPath != nil, options.shape != nil].filter { $0 }.count
+            if sources > 1 { throw UsageError(message: "simulate reads one of --trace, --costs or --shape") }
+            if options.validate && (options.tracePath != nil || options.costsPath != nil) {
+                throw UsageError(message: "--validate measures the lab's shapes: give --shape, not --trace or --costs")
+            }
         }
         return options
     }

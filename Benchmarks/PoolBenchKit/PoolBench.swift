@@ -18,13 +18,33 @@ public func poolBench(_ arguments: [String], progress: Bool = true) async -> Int
         return 0
     }
     do {
-        let report = try await run(options, progress: progress)
+        let (report, traces) = try await run(options, progress: progress)
         report.clearStatus()
-        print(options.json ? try report.json() : report.text(), terminator: "")
+        if options.json {
+            print(try report.json(), terminator: "")
+        } else if options.command == .simulate {
+            print(options.validate ? SimulationTables.validation(report) : SimulationTables.predictions(report), terminator: "")
+        } else {
+            print(report.text(), terminator: "")
+        }
         if let path = options.csvPath { try report.csv().write(toFile: path, atomically: true, encoding: .utf8) }
         if let path = options.svgPath {
-            let svg = options.command == .chunks ? SVGChart.chunks(report) : SVGChart.bars(report)
+            let svg: String
+            switch options.command {
+            case .chunks: svg = SVGChart.chunks(report)
+            case .simulate: svg = options.validate ? SVGChart.bars(report) : SVGChart.simulation(report)
+            default: svg = SVGChart.bars(report)
+            }
             try svg.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        if let path = options.timelinePath {
+            try SVGChart.timeline(traces, title: report.title).write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        if let path = options.tracePath, options.command == .chunks {
+            let file = RecordedWorkloads(workloads: traces.map { RecordedWorkloads.Workload(name: $0.section, trace: $0.all, walls: $0.walls) })
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try encoder.encode(file).write(to: URL(fileURLWithPath: path))
         }
         return 0
     } catch {
@@ -47,7 +67,7 @@ struct Sizes {
                             ints: 10_000, records: 2_000, chunkItems: 256, repeats: 1)
 }
 
-func run(_ options: BenchOptions, progress: Bool) async throws -> Report {
+func run(_ options: BenchOptions, progress: Bool) async throws -> (Report, [ChunksBench.Traces]) {
     var sizes = options.tiny ? Sizes.tiny : (options.command == .tour ? Sizes.tour : Sizes())
     if let repeats = options.repeats { sizes.repeats = repeats }
     if let items = options.items {
@@ -64,6 +84,16 @@ func run(_ options: BenchOptions, progress: Bool) async throws -> Report {
         let codecs = codec == "all" || codec.contains(",") ? "\(codec) codecs" : "\(codec) codec"
         title += ": \(options.shape ?? "heavy-tail"), \(sizes.chunkItems) items, \(codecs), \(workers) workers"
     }
+    if options.command == .simulate {
+        if let path = options.tracePath {
+            title += ": trace \(path)"
+        } else if let path = options.costsPath {
+            title += ": costs \(path), \(options.codec ?? "binary") codec"
+        } else {
+            title += (options.validate ? " --validate" : "") + ": \(options.shape ?? "heavy-tail"), \(sizes.chunkItems) items, "
+                + "\(options.codec ?? "binary") codec" + (options.validate ? ", recorded at \(workers) workers" : "")
+        }
+    }
     let report = Report(title: title, progress: progress)
     if let reason { report.note(reason) }
 
@@ -76,13 +106,20 @@ func run(_ options: BenchOptions, progress: Bool) async throws -> Report {
         text.split(separator: ",").flatMap { $0 == "all" ? Shape.allCases : [Shape(rawValue: String($0))!] }
     } ?? [.heavyTail]
     let chunks = ChunksBench(shapes: shapes, items: sizes.chunkItems, workers: workers, repeats: sizes.repeats,
-                             codecs: Codecs.named(options.codec ?? "binary"), python: python)
+                             codecs: Codecs.named(options.codec ?? "binary"), python: python,
+                             keepTraces: options.tracePath != nil)
+    let source: SimulateBench.Source = options.tracePath.map { .trace(path: $0) }
+        ?? options.costsPath.map { .costs(path: $0) } ?? .shapes(shapes)
+    let simulate = SimulateBench(source: source, items: sizes.chunkItems, workers: workers, repeats: sizes.repeats,
+                                 codecs: Codecs.named(options.codec ?? "binary"), validate: options.validate)
 
+    var traces: [ChunksBench.Traces] = []
     switch options.command {
     case .overhead: try await overhead.run(into: report)
     case .map: try await map.run(into: report)
     case .codec: try codec.run(into: report)
-    case .chunks: try chunks.run(into: report)
+    case .chunks: traces = try chunks.run(into: report)
+    case .simulate: try simulate.run(into: report)
     case .server:
         let server = ServerBench(mode: ServerBench.Mode(rawValue: options.mode ?? "mixed")!,
                                  tasks: options.tasks ?? (options.tiny ? 100 : 1_000),
@@ -92,7 +129,8 @@ func run(_ options: BenchOptions, progress: Bool) async throws -> Report {
         try await overhead.run(into: report)
         try await map.run(into: report)
         try codec.run(into: report)
-        try chunks.run(into: report)
+        traces = try chunks.run(into: report)
     }
-    return report
+    if let note = QuietMeasure.note { report.note(note) }
+    return (report, traces)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WorkerPool
 
 /// One measured peer in one section of a report.
 public struct Measurement: Codable, Sendable {
@@ -17,9 +18,11 @@ public struct Measurement: Codable, Sendable {
     public var series: String?
     /// For charts: "strategy" or "cpython" marks a point instead of a line.
     public var marker: String?
+    /// Where a traced run's worker time went (chunks: every size and strategy).
+    public var breakdown: Breakdown?
 
     public init(section: String, peer: String, items: Int, timing: Timing, note: String? = nil, isSerial: Bool = false,
-                x: Double? = nil, series: String? = nil, marker: String? = nil) {
+                x: Double? = nil, series: String? = nil, marker: String? = nil, breakdown: Breakdown? = nil) {
         self.section = section
         self.peer = peer
         self.items = items
@@ -29,6 +32,7 @@ public struct Measurement: Codable, Sendable {
         self.x = x
         self.series = series
         self.marker = marker
+        self.breakdown = breakdown
     }
 
     /// Median nanoseconds per item.
@@ -37,18 +41,44 @@ public struct Measurement: Codable, Sendable {
     public var perItemMax: Double { timing.max / Double(max(items, 1)) * 1e9 }
 }
 
+/// Where a traced run's worker time went: shares of `workers × span` in bodies, codec, dispatch and
+/// idle, and the imbalance of the workers' busy time (max over mean), from
+/// `ChunkTrace.Job.breakdown`.
+public struct Breakdown: Codable, Sendable, Equatable {
+    public var bodies: Double
+    public var codec: Double
+    public var dispatch: Double
+    public var idle: Double
+    public var imbalance: Double
+
+    public init(_ breakdown: ChunkTrace.Job.Breakdown) {
+        bodies = breakdown.bodies
+        codec = breakdown.codec
+        dispatch = breakdown.dispatch
+        idle = breakdown.idle
+        imbalance = breakdown.imbalance
+    }
+}
+
 /// Everything one `pool-bench` run measured, with the notes to print under it.
 public final class Report: @unchecked Sendable {  // only touched by the thread running the command
     public let title: String
     public private(set) var measurements: [Measurement] = []
     public private(set) var notes: [String] = []
     private var sectionOrder: [String] = []
-    /// Writes progress to stderr (the table goes to stdout).
+    /// Writes progress to stderr (the table goes to stdout), when it was asked for and stderr is a
+    /// terminal: a status line rewritten in place with `\r` and `ESC[K`, which a file or a pipe
+    /// would keep as garbage, so nothing at all is written to one.
     let progress: Bool
+    /// Steps announced with `expectSteps` and taken with `step`, for the `[k/n]` counter.
+    private var stepsExpected = 0
+    private var stepsTaken = 0
+    private let started = now()
+    private var statusShown = false
 
     public init(title: String, progress: Bool = true) {
         self.title = title
-        self.progress = progress
+        self.progress = progress && isatty(STDERR_FILENO) == 1
     }
 
     public func add(_ measurement: Measurement) {
@@ -58,15 +88,29 @@ public final class Report: @unchecked Sendable {  // only touched by the thread 
 
     public func note(_ text: String) { notes.append(text) }
 
-    /// A progress line on stderr, overwritten by the next one.
+    /// Announces `count` more steps (each reported with `step`), so the status line can count them.
+    func expectSteps(_ count: Int) { stepsExpected += count }
+
+    /// One step of those announced: counts it and shows `text`.
+    func step(_ text: String) {
+        stepsTaken += 1
+        status(text)
+    }
+
+    /// A progress line on stderr, overwritten by the next one: `[k/n] text, 1m05s`.
     func status(_ text: String) {
         guard progress else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+        let counter = stepsExpected > 0 ? "[\(min(stepsTaken, stepsExpected))/\(stepsExpected)] " : ""
+        let elapsed = Int(now() - started)
+        let clock = elapsed >= 60 ? "\(elapsed / 60)m\(String(format: "%02d", elapsed % 60))s" : "\(elapsed)s"
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(counter)\(text), \(clock)".utf8))
+        statusShown = true
     }
 
     func clearStatus() {
-        guard progress else { return }
+        guard progress, statusShown else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        statusShown = false
     }
 
     public var sections: [String] { sectionOrder }
@@ -83,16 +127,27 @@ public final class Report: @unchecked Sendable {  // only touched by the thread 
             let rows = rows(in: section)
             let best = rows.map(\.perItem).min() ?? .nan
             let serial = rows.first(where: \.isSerial)?.perItem
-            var table: [[String]] = [["", "per item", "min-max", "x best", serial == nil ? "" : "x serial", ""]]
+            let breakdowns = rows.contains { $0.breakdown != nil }
+            var header = ["", "per item", "min-max", "x best", serial == nil ? "" : "x serial"]
+            if breakdowns { header += ["bodies", "codec", "dispatch", "idle", "imbalance"] }
+            var table: [[String]] = [header + [""]]
             for row in rows {
-                table.append([
+                var cells = [
                     (row.perItem == best ? "* " : "  ") + row.peer,
                     formatNanoseconds(row.perItem),
                     "\(formatNanoseconds(row.perItemMin))-\(formatNanoseconds(row.perItemMax))",
                     String(format: "%.2f", row.perItem / best),
                     serial.map { String(format: "%.2f", row.perItem / $0) } ?? "",
-                    row.note ?? "",
-                ])
+                ]
+                if breakdowns {
+                    if let b = row.breakdown {
+                        cells += [b.bodies, b.codec, b.dispatch, b.idle].map { String(format: "%.1f%%", $0 * 100) }
+                            + [String(format: "%.2f", b.imbalance)]
+                    } else {
+                        cells += ["", "", "", "", ""]
+                    }
+                }
+                table.append(cells + [row.note ?? ""])
             }
             out += "\n\(section)\n" + align(table)
         }
@@ -114,10 +169,13 @@ public final class Report: @unchecked Sendable {  // only touched by the thread 
     // MARK: CSV and JSON
 
     public func csv() -> String {
-        var lines = ["section,peer,items,median_s,min_s,max_s,per_item_ns,x,series,marker,note"]
+        var lines = ["section,peer,items,median_s,min_s,max_s,per_item_ns,x,series,marker,note,bodies,codec,dispatch,idle,imbalance"]
         for m in measurements {
+            let shares = m.breakdown.map { b in [b.bodies, b.codec, b.dispatch, b.idle, b.imbalance].map { String(format: "%.4f", $0) } }
+                ?? ["", "", "", "", ""]
             let fields: [String] = [m.section, m.peer, "\(m.items)", "\(m.timing.median)", "\(m.timing.min)", "\(m.timing.max)",
                                     String(format: "%.3f", m.perItem), m.x.map { "\($0)" } ?? "", m.series ?? "", m.marker ?? "", m.note ?? ""]
+                + shares
             lines.append(fields.map(csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

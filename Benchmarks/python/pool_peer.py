@@ -7,6 +7,7 @@ puts the rows in its table next to the Swift peers.
 """
 import argparse
 import json
+import math
 import multiprocessing
 import pickle
 import platform
@@ -187,7 +188,16 @@ def cmd_codec(a):
     return rows
 
 
-SHAPES = ("cheap", "uniform", "ramp", "heavy-tail", "one-slow")
+SHAPES = ("cheap", "uniform", "ramp", "ramp-down", "step", "step-down", "periodic", "bimodal", "heavy-tail", "one-slow")
+
+
+def mix(index):
+    """SplitMix64's finalizer, as pool-bench's Shape.mix: the bimodal shape's pick per index."""
+    mask = (1 << 64) - 1
+    z = (index + 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return z ^ (z >> 31)
 
 
 def shape_costs(shape, items, base_us):
@@ -198,6 +208,16 @@ def shape_costs(shape, items, base_us):
         return [base_us] * items
     if shape == "ramp":
         return [2.0 * base_us * i / max(items - 1, 1) for i in range(items)]
+    if shape == "ramp-down":
+        return [2.0 * base_us * (items - 1 - i) / max(items - 1, 1) for i in range(items)]
+    if shape == "step":
+        return [0.2 * base_us if i < items // 2 else 1.8 * base_us for i in range(items)]
+    if shape == "step-down":
+        return [1.8 * base_us if i < items // 2 else 0.2 * base_us for i in range(items)]
+    if shape == "periodic":
+        return [base_us * (1.0 + 0.9 * math.sin(2.0 * math.pi * i / 1000.0)) for i in range(items)]
+    if shape == "bimodal":
+        return [5.5 * base_us if mix(i) % 10 == 0 else 0.5 * base_us for i in range(items)]
     if shape == "heavy-tail":
         return [100.0 * base_us if i % 100 == 37 else base_us for i in range(items)]
     if shape == "one-slow":

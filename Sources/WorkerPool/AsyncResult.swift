@@ -76,6 +76,15 @@ public class AsyncResult<Value: Sendable>: @unchecked Sendable {  // `valueSlot`
     @inlinable
     public final var isReady: Bool { flags.load(ordering: .acquiring) & AsyncResult.readyBit != 0 }
 
+    /// How far the job has got, cheap enough to poll for a progress bar from any thread: for a
+    /// `MapResult`, the items whose bodies have run of the input's count (one short lock); for an
+    /// `apply`, 0 or 1 of 1.
+    public var progress: JobProgress { currentProgress() }
+
+    /// What `progress` reads: overridden by the jobs that are their own results.
+    @usableFromInline
+    func currentProgress() -> JobProgress { JobProgress(done: isReady ? 1 : 0, total: 1) }
+
     /// Whether the job succeeded (Python's `successful()`).
     ///
     /// - Throws: `PoolError.notReady` while the result is pending.

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The results of `imap` (in input order) or `imapUnordered` (in completion order), one item at a
 /// time: Python's `IMapIterator`.
 ///
@@ -28,6 +30,10 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, Sendable {
     private let state: LockedBox<State>
     /// The pool, for a consumer that is one of its workers.
     private let core: PoolCore
+    /// Items computed and handed to the iterator so far, for `progress`.
+    private let itemsArrived = Atomic<Int>(0)
+    /// The number of items read from the input once reading has ended; -1 until then.
+    private let itemsRead = Atomic<Int>(-1)
 
     init(ordered: Bool, core: PoolCore) {
         state = LockedBox.make(State(buffer: IMapBuffer(ordered: ordered)))
@@ -64,6 +70,14 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, Sendable {
             }
             if !ready && isWaiting { throw PoolError.timeout }
         }
+    }
+
+    /// How far the job has got: the items computed so far (consumed or not), of the number of items
+    /// in the input, which is known once the input has been read to its end (`total` is nil until
+    /// then). Two atomic loads: cheap enough to poll for a progress bar, from any thread.
+    public var progress: JobProgress {
+        let total = itemsRead.load(ordering: .acquiring)
+        return JobProgress(done: itemsArrived.load(ordering: .relaxed), total: total < 0 ? nil : total)
     }
 
     /// Cancels the rest of the job: chunks not yet started are skipped, the input is no longer read,
@@ -181,11 +195,13 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, Sendable {
 
     /// A chunk's results arrived.
     func deliver(_ chunk: ChunkResults<R>, index: Int) {
+        itemsArrived.wrappingAdd(chunk.count, ordering: .relaxed)
         update { $0.deliver(chunk, index: index) }
     }
 
     /// The input ended after `chunks` chunks, or reading stopped early (`endedEarly`).
-    func setTotal(_ chunks: Int, endedEarly: Bool) {
+    func setTotal(_ chunks: Int, items: Int, endedEarly: Bool) {
+        itemsRead.store(items, ordering: .releasing)
         update { $0.setTotal(chunks, endedEarly: endedEarly) }
     }
 

@@ -62,8 +62,9 @@ extension Pool {
         let sizer = strategy.makeSizer(for: ChunkingContext(workers: workerCount, count: nil))
         let (window, overflow) = workerCount.addingReportingOverflow(buffersize ?? 2 * workerCount)
         let iterator = IMapIterator<R>(ordered: ordered, core: core)
+        let tracer = chunking?.recorder?.beginJob(strategy: strategy.description, count: nil, workers: workerCount)
         let job = IMapJob(core: core, source: source, sizer: sizer, window: overflow ? Int.max : window,
-                          hasBuffersize: buffersize != nil, pipeline: pipeline, consumer: iterator)
+                          hasBuffersize: buffersize != nil, pipeline: pipeline, consumer: iterator, tracer: tracer)
         iterator.attach(job)
         try core.submitLazily(job)
         return iterator

@@ -111,11 +111,13 @@ extension Pool {
 
     // MARK: Shared by the map family
 
-    /// A map job before submission: its input, count and chunk sizer.
+    /// A map job before submission: its input, count and chunk sizer, and its tracer if the
+    /// strategy carries a recorder.
     struct MapPlan<T> {
         let source: any ItemSource<T>
         let count: Int
         let sizer: any ChunkSizer
+        var tracer: JobTracer? = nil
     }
 
     func planMap<T>(_ input: (source: any ItemSource<T>, count: Int), chunksize: Int?, chunking: ChunkingStrategy?) throws -> MapPlan<T> {
@@ -123,18 +125,21 @@ extension Pool {
         try chunking?.validate(argument: "chunking")
         let strategy = chunksize.map { ChunkingStrategy.fixed($0) } ?? chunking ?? core.configuration.chunking
         let sizer = strategy.makeSizer(for: ChunkingContext(workers: workerCount, count: input.count))
-        return MapPlan(source: input.source, count: input.count, sizer: sizer)
+        let tracer = (chunking ?? core.configuration.chunking).recorder?
+            .beginJob(strategy: strategy.description, count: input.count, workers: workerCount)
+        return MapPlan(source: input.source, count: input.count, sizer: sizer, tracer: tracer)
     }
 
     func submitMap<T, R: Codable & Sendable>(_ plan: MapPlan<T>, pipeline: ChunkPipeline<T, R>, callbacks: Callbacks<[R]>, reserved: Bool) throws -> MapResult<R> {
         guard plan.count > 0 else {
             if reserved { core.channel.releaseReservation() }
             try core.checkAcceptingWork()
-            let result = MapResult<R>(core: nil)
+            let result = EmptyMapResult<R>()
             core.deliver(.success([]), to: result, callbacks: callbacks, job: nil)
             return result
         }
-        let job = MapJob(core: core, count: plan.count, source: plan.source, sizer: plan.sizer, pipeline: pipeline, callbacks: callbacks)
+        let job = MapJob(core: core, count: plan.count, source: plan.source, sizer: plan.sizer, pipeline: pipeline, callbacks: callbacks,
+                         tracer: plan.tracer)
         try core.submit(job, items: plan.count, reserved: reserved)
         return job
     }

@@ -8,16 +8,29 @@
 /// Precedence in one call: an explicit `chunksize:` wins, then the call's `chunking:`, then the
 /// pool's. `imap` and `imapUnordered` keep CPython's chunk size of 1 unless the call gives
 /// `chunksize:` or `chunking:`.
+///
+/// A strategy can also carry a trace recorder (`traced(by:)`), which records every chunk of the
+/// calls that use it.
 public struct ChunkingStrategy: Sendable, CustomStringConvertible {
     enum Kind: Sendable {
         case cpython
         case fixed(Int)
         case guided(minimum: Int)
         case adaptive(target: Duration)
+        case factoring(minimum: Int)
+        case trapezoid(first: Int?, last: Int)
+        case measuredFixed(probes: Int)
         case custom(name: String, make: @Sendable (ChunkingContext) -> any ChunkSizer)
     }
 
     let kind: Kind
+    /// Where the chunks of the calls using this strategy are recorded; nil (the default) records nothing.
+    let recorder: ChunkTraceRecorder?
+
+    init(kind: Kind, recorder: ChunkTraceRecorder? = nil) {
+        self.kind = kind
+        self.recorder = recorder
+    }
 
     /// CPython's heuristic: `ceil(count / (workers * 4))`, fixed for the whole job, so about four
     /// chunks per worker. One chunk per item when the count is unknown. The default.
@@ -32,12 +45,40 @@ public struct ChunkingStrategy: Sendable, CustomStringConvertible {
     public static func guided(minimum: Int = 1) -> ChunkingStrategy { ChunkingStrategy(kind: .guided(minimum: minimum)) }
 
     /// Measures how long items take as the job runs and sizes the next chunks so that each takes
-    /// about `target`: it starts with one item, doubles until a chunk has finished, then sizes
-    /// chunks as `target / time-per-item`, growing at most 8× at a time and shrinking at once when
-    /// items turn out slow. With a known count, once the rest would take each worker less than
-    /// `target`, it is split into one equal share per worker, so the workers finish together.
-    /// Works with an unknown count (imap). `target` must be positive.
+    /// about `target` (see `AdaptiveChunkSizer`): it starts with one item and doubles until a chunk
+    /// has finished, then sizes chunks as `target / time-per-item`, growing at most 8× at a time
+    /// and shrinking at once when items turn out slow. With a known count no chunk is larger than
+    /// `remaining / (2 * workers)` items (guided's share) unless that would take less than a
+    /// sixteenth of `target` (and then no larger than a chunk already measured), so the end of the
+    /// job is cut finer and finer and the workers finish together whichever way item costs change
+    /// along the input. Works with an unknown count (imap). `target` must be positive.
     public static func adaptive(target: Duration) -> ChunkingStrategy { ChunkingStrategy(kind: .adaptive(target: target)) }
+
+    /// Factoring (Hummel, Schonberg and Flynn, "Factoring: a method for scheduling parallel loops",
+    /// CACM 35(8), 1992), its FAC2 rule: chunks go out in batches of `workers` equal chunks; each
+    /// batch's chunks hold `ceil(remaining / (2 * workers))` items, `remaining` counted when the
+    /// batch starts, and never fewer than `minimum`. Half of what is left goes out per batch.
+    /// With an unknown count (imap) every chunk is `minimum` items. `minimum` must be at least 1.
+    public static func factoring(minimum: Int = 1) -> ChunkingStrategy { ChunkingStrategy(kind: .factoring(minimum: minimum)) }
+
+    /// Trapezoid self-scheduling (Tzen and Ni, "Trapezoid self-scheduling: a practical scheduling
+    /// scheme for parallel compilers", IEEE TPDS 4(1), 1993): chunk sizes fall linearly from
+    /// `first` to `last` (see `TrapezoidChunkSizer` for the exact sizes). `first` defaults to
+    /// `ceil(count / (2 * workers))`, the paper's choice. With an unknown count (imap) every chunk
+    /// is `last` items. `last` must be at least 1, and `first`, when given, at least `last`.
+    public static func trapezoid(first: Int? = nil, last: Int = 1) -> ChunkingStrategy {
+        ChunkingStrategy(kind: .trapezoid(first: first, last: last))
+    }
+
+    /// A fixed size chosen from measurements: Kruskal and Weiss's fixed-size chunking
+    /// ("Allocating independent subtasks on parallel processors", IEEE TSE 11(10), 1985). The first
+    /// `probes` chunks (of 1, 2, 4, … items) measure the per-chunk overhead h (dispatch and
+    /// codec) and the spread σ of item times; then every chunk has their optimal size
+    /// `(√2 · n · h / (σ · p · √ln p))^(2/3)` for n items left and p workers (see
+    /// `MeasuredFixedChunkSizer`). Its model assumes item times drawn independently from one
+    /// distribution: it does well on uniform and randomly mixed costs, badly when costs trend along
+    /// the input. `probes` must be at least 2.
+    public static func measuredFixed(probes: Int = 8) -> ChunkingStrategy { ChunkingStrategy(kind: .measuredFixed(probes: probes)) }
 
     /// A strategy of your own: `makeSizer` is called once per job, on the submitting thread, and
     /// the sizer it returns then decides that job's chunk sizes (see `ChunkSizer`).
@@ -45,21 +86,33 @@ public struct ChunkingStrategy: Sendable, CustomStringConvertible {
         ChunkingStrategy(kind: .custom(name: name, make: makeSizer))
     }
 
-    /// A short name for tables: `cpython`, `fixed(64)`, `guided(4)`, `adaptive(1ms)` or the custom name.
+    /// The same strategy, recording every chunk of the calls that use it into `recorder` (see
+    /// `ChunkTraceRecorder`). A call given `chunksize:` still records into the recorder of its
+    /// `chunking:` (or of the pool's strategy).
+    public func traced(by recorder: ChunkTraceRecorder) -> ChunkingStrategy {
+        ChunkingStrategy(kind: kind, recorder: recorder)
+    }
+
+    /// A short name for tables: `cpython`, `fixed(64)`, `guided(4)`, `adaptive(1ms)`,
+    /// `factoring(1)`, `trapezoid`, `trapezoid(100…1)`, `measured-fixed(8)` or the custom name.
     public var description: String {
         switch kind {
         case .cpython: return "cpython"
         case .fixed(let size): return "fixed(\(size))"
         case .guided(let minimum): return "guided(\(minimum))"
         case .adaptive(let target): return "adaptive(\(formatDuration(target)))"
+        case .factoring(let minimum): return "factoring(\(minimum))"
+        case .trapezoid(nil, 1): return "trapezoid"
+        case .trapezoid(let first, let last): return "trapezoid(\(first.map(String.init) ?? "auto")…\(last))"
+        case .measuredFixed(let probes): return "measured-fixed(\(probes))"
         case .custom(let name, _): return name
         }
     }
 
     /// Checks the strategy's parameters.
     ///
-    /// - Throws: `PoolError.invalidArgument` naming `argument` when a size is below 1 or the
-    ///   target is not positive.
+    /// - Throws: `PoolError.invalidArgument` naming `argument` when a size is below 1, the
+    ///   target is not positive, a trapezoid's `first` is below its `last`, or fewer than 2 probes.
     func validate(argument: String) throws {
         switch kind {
         case .cpython, .custom:
@@ -70,6 +123,15 @@ public struct ChunkingStrategy: Sendable, CustomStringConvertible {
             if minimum < 1 { throw PoolError.invalidArgument("\(argument): guided minimum must be at least 1, got \(minimum)") }
         case .adaptive(let target):
             if target <= .zero { throw PoolError.invalidArgument("\(argument): adaptive target must be positive, got \(target)") }
+        case .factoring(let minimum):
+            if minimum < 1 { throw PoolError.invalidArgument("\(argument): factoring minimum must be at least 1, got \(minimum)") }
+        case .trapezoid(let first, let last):
+            if last < 1 { throw PoolError.invalidArgument("\(argument): trapezoid last must be at least 1, got \(last)") }
+            if let first, first < last {
+                throw PoolError.invalidArgument("\(argument): trapezoid first must be at least last (\(last)), got \(first)")
+            }
+        case .measuredFixed(let probes):
+            if probes < 2 { throw PoolError.invalidArgument("\(argument): measured-fixed probes must be at least 2, got \(probes)") }
         }
     }
 
@@ -80,6 +142,10 @@ public struct ChunkingStrategy: Sendable, CustomStringConvertible {
         case .fixed(let size): return FixedChunkSizer(size: size)
         case .guided(let minimum): return GuidedChunkSizer(minimum: minimum, workers: context.workers)
         case .adaptive(let target): return AdaptiveChunkSizer(target: target, workers: context.workers)
+        case .factoring(let minimum): return FactoringChunkSizer(minimum: minimum, workers: context.workers)
+        case .trapezoid(let first, let last):
+            return TrapezoidChunkSizer(first: first, last: last, workers: context.workers, count: context.count)
+        case .measuredFixed(let probes): return MeasuredFixedChunkSizer(probes: probes, workers: context.workers)
         case .custom(_, let make): return make(context)
         }
     }
@@ -92,7 +158,9 @@ public struct ChunkingStrategy: Sendable, CustomStringConvertible {
     }
 
     /// The chunk sizes this strategy cuts for `count` items on `workers` workers when nothing is
-    /// measured (every item taking no time): a quick way to see a strategy's shape.
+    /// measured (every item taking no time): a quick way to see a strategy's shape. Strategies
+    /// that measure (`adaptive`, `measuredFixed`) are shown as they start, before any chunk has
+    /// finished.
     public func chunkSizes(count: Int, workers: Int) -> [Int] {
         var sizer = makeSizer(for: ChunkingContext(workers: workers, count: count))
         var sizes: [Int] = []
@@ -103,120 +171,6 @@ public struct ChunkingStrategy: Sendable, CustomStringConvertible {
             remaining -= size
         }
         return sizes
-    }
-}
-
-/// What a sizer knows about its job when it is made.
-public struct ChunkingContext: Sendable {
-    /// The pool's number of workers.
-    public var workers: Int
-    /// How many items the job has, or nil when it is read lazily (imap).
-    public var count: Int?
-
-    public init(workers: Int, count: Int?) {
-        self.workers = workers
-        self.count = count
-    }
-}
-
-/// Decides one job's chunk sizes. The pool calls a job's sizer from one thread at a time (whichever
-/// worker cuts the next chunk), never while holding a lock, so a sizer needs no locking of its own.
-public protocol ChunkSizer: Sendable {
-    /// The size of the next chunk. `remaining` is the number of items not yet cut, or nil when
-    /// the input is lazy. A result below 1 is taken as 1; the pool never cuts more than remains.
-    mutating func nextChunkSize(remaining: Int?) -> Int
-    /// A chunk of `items` items took `duration` on its worker (decoding its arguments, running the
-    /// bodies, encoding the results). Reported before the next cut that follows the chunk's end.
-    mutating func chunkFinished(items: Int, duration: Duration)
-    /// Whether the pool should time chunks for `chunkFinished` (reading the clock twice per chunk).
-    var measuresTime: Bool { get }
-}
-
-extension ChunkSizer {
-    public mutating func chunkFinished(items: Int, duration: Duration) {}
-    public var measuresTime: Bool { false }
-}
-
-/// The same size every time (`.fixed`, `.cpython`).
-public struct FixedChunkSizer: ChunkSizer {
-    public let size: Int
-    public init(size: Int) { self.size = max(size, 1) }
-    public mutating func nextChunkSize(remaining: Int?) -> Int { size }
-}
-
-/// `.guided(minimum:)`: `remaining / (2 * workers)`, at least `minimum`.
-public struct GuidedChunkSizer: ChunkSizer {
-    public let minimum: Int
-    public let workers: Int
-    public init(minimum: Int, workers: Int) {
-        self.minimum = max(minimum, 1)
-        self.workers = max(workers, 1)
-    }
-    public mutating func nextChunkSize(remaining: Int?) -> Int {
-        guard let remaining else { return minimum }
-        let share = 2 * workers
-        return max(minimum, (remaining + share - 1) / share)
-    }
-}
-
-/// `.adaptive(target:)`: chunks sized from measured time per item.
-///
-/// - Estimate: the time per item over the last four finished chunks, total time over total items,
-///   so that a big chunk outweighs the per-chunk overhead that dominates a small one, and a change
-///   in item cost (a ramp) shows within a few chunks.
-/// - Growth: one item first, doubling until a chunk has finished; then `target / time-per-item`,
-///   but at most 8x the largest chunk so far (a first estimate is mostly per-chunk overhead).
-///   Shrinking is immediate.
-/// - The end (known count only): once what remains would take each worker less than `target`,
-///   the remainder is split into one equal share per worker, instead of halving it chunk after chunk.
-public struct AdaptiveChunkSizer: ChunkSizer {
-    public let target: Duration
-    public let workers: Int
-    private var recent: [(items: Int, nanoseconds: Double)] = []
-    private var largest = 0
-    private var tailShare: Int?
-
-    public init(target: Duration, workers: Int) {
-        self.target = target
-        self.workers = max(workers, 1)
-    }
-
-    public var measuresTime: Bool { true }
-
-    /// The current estimate of nanoseconds per item, once a chunk has finished.
-    public var nanosecondsPerItem: Double? {
-        let items = recent.reduce(0) { $0 + $1.items }
-        guard items > 0 else { return nil }
-        return recent.reduce(0) { $0 + $1.nanoseconds } / Double(items)
-    }
-
-    public mutating func nextChunkSize(remaining: Int?) -> Int {
-        if let tailShare { return issue(tailShare) }
-        guard let perItem = nanosecondsPerItem.map({ max($0, 0.01) }) else {
-            return issue(largest == 0 ? 1 : min(largest * 2, Int.max / 16))
-        }
-        let targetNanoseconds = Double(target.nanosecondsClamped)
-        if let remaining {
-            let share = (remaining + workers - 1) / workers
-            if Double(share) * perItem <= targetNanoseconds {
-                tailShare = max(share, 1)
-                return issue(tailShare!)
-            }
-        }
-        let ideal = targetNanoseconds / perItem
-        let size = ideal >= Double(Int.max / 16) ? Int.max / 16 : max(1, Int(ideal))
-        return issue(min(size, max(largest, 1) * 8))
-    }
-
-    private mutating func issue(_ size: Int) -> Int {
-        largest = max(largest, size)
-        return size
-    }
-
-    public mutating func chunkFinished(items: Int, duration: Duration) {
-        guard items > 0 else { return }
-        recent.append((items, max(Double(duration.nanosecondsClamped), 0)))
-        if recent.count > 4 { recent.removeFirst() }
     }
 }
 

@@ -17,6 +17,9 @@ final class ChunkFeed<Item>: @unchecked Sendable {  // `machine` is guarded by i
         let items: ArraySlice<Item>
         /// When it started, for sizers that measure time.
         let began: Deadline?
+        /// When its cut began, for a job whose chunks are timed stage by stage (traced, or a sizer
+        /// that measures stages; see `ChunkTiming.swift`); nil otherwise.
+        let cutAt: Deadline?
     }
 
     enum CutOutcome {
@@ -36,15 +39,22 @@ final class ChunkFeed<Item>: @unchecked Sendable {  // `machine` is guarded by i
     /// Read once at creation: the sizer itself may only be touched by the token's holder, and a
     /// chunk is timed after the token has moved on.
     private let measuresTime: Bool
+    /// Whether chunks are timed stage by stage: the job is traced or its sizer measures stages.
+    /// Read once at creation, like `measuresTime`.
+    let timesStages: Bool
+    /// Where a traced job records its chunks; nil when the job is not traced.
+    let tracer: JobTracer?
     /// The input's length when it is known (map), nil for a lazy input (imap).
     let count: Int?
     private var position = 0
     private let machine: LockedBox<FeedStateMachine>
 
-    init(source: any ItemSource<Item>, sizer: any ChunkSizer, count: Int?, window: Int?) {
+    init(source: any ItemSource<Item>, sizer: any ChunkSizer, count: Int?, window: Int?, tracer: JobTracer? = nil) {
         self.source = source
         self.sizer = sizer
-        measuresTime = sizer.measuresTime
+        timesStages = tracer != nil || sizer.measuresStages
+        measuresTime = sizer.measuresTime || timesStages
+        self.tracer = tracer
         self.count = count
         machine = LockedBox.make(FeedStateMachine(window: window))
     }
@@ -52,8 +62,13 @@ final class ChunkFeed<Item>: @unchecked Sendable {  // `machine` is guarded by i
     /// Cuts the next chunk: the caller took the job's token from the channel. `requeue` puts the
     /// token back when more chunks remain (before the chunk runs, so another worker can cut the next).
     func cut(requeue: () -> Void) -> CutOutcome {
+        var cutAt: Deadline?
+        if timesStages {
+            cutAt = Deadline.now()
+            KernelClock.reset()
+        }
         guard case .cut(let timings) = machine.withLockedValue({ $0.take() }) else { return .none(droppedItems: 0) }
-        for timing in timings { sizer.chunkFinished(items: timing.items, duration: timing.duration) }
+        for timing in timings { sizer.chunkFinished(timing) }
         let remaining = count.map { $0 - position }
         var size = max(sizer.nextChunkSize(remaining: remaining), 1)
         if let remaining { size = min(size, remaining) }
@@ -76,14 +91,19 @@ final class ChunkFeed<Item>: @unchecked Sendable {  // `machine` is guarded by i
         let cut = machine.withLockedValue { $0.cut(items: items.count, inputEnded: inputEnded) }
         if cut.requeue { requeue() }
         guard let index = cut.chunkIndex else { return .none(droppedItems: cut.droppedItems) }
-        return .chunk(Chunk(index: index, start: start, items: items, began: measuresTime ? Deadline.now() : nil))
+        return .chunk(Chunk(index: index, start: start, items: items, began: measuresTime ? Deadline.now() : nil, cutAt: cutAt))
     }
 
     /// A chunk finished (ran, failed or was skipped). Returns true exactly once: when the token has
     /// retired and every cut chunk is done, so the job is finished.
     func chunkDone(_ chunk: Chunk?) -> Bool {
-        let timing = chunk?.began.map { began in
-            (items: chunk!.items.count, duration: Duration.nanoseconds(Int64(clamping: Deadline.now().nanoseconds &- began.nanoseconds)))
+        let timing = chunk.flatMap { chunk in
+            chunk.began.map { began in
+                let finished = Deadline.now()
+                if let cutAt = chunk.cutAt { return timedMeasurement(chunk, cut: cutAt, began: began, finished: finished) }
+                return ChunkMeasurement(items: chunk.items.count,
+                                        duration: .nanoseconds(Int64(clamping: finished.nanoseconds &- began.nanoseconds)))
+            }
         }
         return machine.withLockedValue { machine in
             machine.chunkDone(timing: timing)

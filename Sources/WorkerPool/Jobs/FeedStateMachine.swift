@@ -32,7 +32,7 @@ struct FeedStateMachine {
     /// The most chunks that may be cut and not yet consumed (imap's `workers + buffersize`); nil
     /// for no bound (a map, or an imap whose window was lifted).
     private(set) var window: Int?
-    private var pendingTimings: [(items: Int, duration: Duration)] = []
+    private var pendingTimings: [ChunkMeasurement] = []
     private var reportedFinished = false
 
     init(window: Int?) {
@@ -46,7 +46,7 @@ struct FeedStateMachine {
 
     enum TakeAction {
         /// Cut a chunk; first tell the sizer these timings.
-        case cut(timings: [(items: Int, duration: Duration)])
+        case cut(timings: [ChunkMeasurement])
         /// Reading has stopped: the token retired without a chunk.
         case retired
     }
@@ -115,7 +115,7 @@ struct FeedStateMachine {
     }
 
     /// A chunk finished (delivered, failed or skipped); `timing` feeds the sizer's next cut.
-    mutating func chunkDone(timing: (items: Int, duration: Duration)?) {
+    mutating func chunkDone(timing: ChunkMeasurement?) {
         chunksDone += 1
         if let timing { pendingTimings.append(timing) }
     }

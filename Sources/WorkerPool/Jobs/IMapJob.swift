@@ -19,11 +19,11 @@ final class IMapJob<T, R: Sendable>: Job, IMapFeedback, @unchecked Sendable {  /
     private let failed = LockedBox.make(false)
 
     init(core: PoolCore, source: any ItemSource<T>, sizer: any ChunkSizer, window: Int, hasBuffersize: Bool,
-         pipeline: ChunkPipeline<T, R>, consumer: IMapIterator<R>) {
+         pipeline: ChunkPipeline<T, R>, consumer: IMapIterator<R>, tracer: JobTracer? = nil) {
         self.core = core
-        feed = ChunkFeed(source: source, sizer: sizer, count: nil, window: window)
+        feed = ChunkFeed(source: source, sizer: sizer, count: nil, window: window, tracer: tracer)
         self.hasBuffersize = hasBuffersize
-        self.pipeline = pipeline
+        self.pipeline = feed.timesStages ? pipeline.timingKernel() : pipeline
         self.consumer = consumer
     }
 
@@ -84,7 +84,8 @@ final class IMapJob<T, R: Sendable>: Job, IMapFeedback, @unchecked Sendable {  /
     /// Every chunk was delivered and no more will be read: the stream's length is known.
     private func finishJob() {
         if !isCancelled {
-            consumer?.setTotal(feed.progress.chunks, endedEarly: feed.endedEarly)
+            let (chunks, items) = feed.progress
+            consumer?.setTotal(chunks, items: items, endedEarly: feed.endedEarly)
         }
         consumer?.detachJob()
         core.finished(self)

@@ -24,14 +24,16 @@ final class MapJob<T, R: Sendable>: AsyncResult<[R]>, Job, @unchecked Sendable {
         var resolved = false
         /// Slot ranges holding results, to move out on success or destroy otherwise.
         var filled: [Range<Int>] = []
+        /// Items whose bodies ran (succeeded or threw), for `progress`.
+        var itemsDone = 0
     }
     private let state = LockedBox.make(State())
 
     init(core: PoolCore, count: Int, source: any ItemSource<T>, sizer: any ChunkSizer, pipeline: ChunkPipeline<T, R>,
-         callbacks: Callbacks<[R]>) {
+         callbacks: Callbacks<[R]>, tracer: JobTracer? = nil) {
         self.count = count
-        feed = ChunkFeed(source: source, sizer: sizer, count: count, window: nil)
-        self.pipeline = pipeline
+        feed = ChunkFeed(source: source, sizer: sizer, count: count, window: nil, tracer: tracer)
+        self.pipeline = feed.timesStages ? pipeline.timingKernel() : pipeline
         self.callbacks = callbacks
         slots = .allocate(capacity: max(count, 1))
         super.init(core: core)
@@ -46,8 +48,10 @@ final class MapJob<T, R: Sendable>: AsyncResult<[R]>, Job, @unchecked Sendable {
 
     var isCancelled: Bool { state.withLockedValue { $0.failure != nil } }
 
-    /// Items cut so far and the total: a cheap progress reading.
-    var progress: (done: Int, total: Int) { (feed.progress.items, count) }
+    /// Items whose bodies ran, of the job's count: one short lock, the one each chunk takes anyway.
+    override func currentProgress() -> JobProgress {
+        JobProgress(done: state.withLockedValue { $0.itemsDone }, total: count)
+    }
 
     // MARK: Worker side
 
@@ -93,6 +97,7 @@ final class MapJob<T, R: Sendable>: AsyncResult<[R]>, Job, @unchecked Sendable {
         if let outcome {
             let firstFailure = state.withLockedValue { state -> (any Error)? in
                 if outcome.produced > 0 { state.filled.append(chunk.start..<chunk.start + outcome.produced) }
+                state.itemsDone += outcome.produced + outcome.failures.count
                 guard let first = outcome.failures.first, state.failure == nil else { return nil }
                 state.failure = first.error
                 return first.error
