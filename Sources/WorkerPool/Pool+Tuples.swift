@@ -305,6 +305,46 @@ extension Pool {
         fatalError("unavailable")
     }
 
+    /// Not available: tuples are not `Codable`, so `mapAsync` cannot take pairs. Use
+    /// `starmapAsync(pairs) { key, value in ... }`.
+    @available(*, unavailable, message: "a tuple is not Codable, so mapAsync cannot take pairs: use `pool.starmapAsync(pairs) { key, value in ... }`, which spreads each tuple over the body's parameters")
+    public func mapAsync<S: Sequence, K, V, R>(
+        _ items: sending S,
+        chunksize: Int? = nil,
+        chunking: ChunkingStrategy? = nil,
+        _ body: @escaping @Sendable (S.Element) throws -> R,
+        callback: (@Sendable ([R]) -> Void)? = nil,
+        errorCallback: (@Sendable (any Error) -> Void)? = nil
+    ) throws -> MapResult<R> where S.Element == (K, V) {
+        fatalError("unavailable")
+    }
+
+    /// Not available: a body with one parameter cannot take a tuple, which is not `Codable`.
+    /// Give the body one parameter per element: `pool.imap(pairs) { key, value in ... }`.
+    @available(*, unavailable, message: "a tuple is not Codable, so it cannot be one parameter: give the body one parameter per element, `pool.imap(pairs) { key, value in ... }`")
+    public func imap<S: Sequence, K, V, R>(
+        _ items: sending S,
+        chunksize: Int? = nil,
+        chunking: ChunkingStrategy? = nil,
+        buffersize: Int? = nil,
+        _ body: @escaping @Sendable (S.Element) throws -> R
+    ) throws -> IMapIterator<R> where S.Element == (K, V) {
+        fatalError("unavailable")
+    }
+
+    /// Not available: a body with one parameter cannot take a tuple, which is not `Codable`.
+    /// Give the body one parameter per element: `pool.imapUnordered(pairs) { key, value in ... }`.
+    @available(*, unavailable, message: "a tuple is not Codable, so it cannot be one parameter: give the body one parameter per element, `pool.imapUnordered(pairs) { key, value in ... }`")
+    public func imapUnordered<S: Sequence, K, V, R>(
+        _ items: sending S,
+        chunksize: Int? = nil,
+        chunking: ChunkingStrategy? = nil,
+        buffersize: Int? = nil,
+        _ body: @escaping @Sendable (S.Element) throws -> R
+    ) throws -> IMapIterator<R> where S.Element == (K, V) {
+        fatalError("unavailable")
+    }
+
     // MARK: Shared by the tuple forms
 
     /// The coder for chunks of result tuples: each element crosses the codec in order; nil for
