@@ -279,6 +279,41 @@ extension Pool {
                                           Kernels.spread(body)))
     }
 
+    /// `imap` over a sequence of tuples, each spread over the body's parameters, for a body that
+    /// returns a tuple: `try pool.imap(rows) { y, n in (y, render(y, n)) }`.
+    ///
+    /// - Throws: as `imap`.
+    public func imap<S: Sequence, A0: Codable & Sendable, A1: Codable & Sendable, each A: Codable & Sendable,
+                     R0: Codable & Sendable, R1: Codable & Sendable, each R: Codable & Sendable>(
+        _ items: sending S,
+        chunksize: Int? = nil,
+        chunking: ChunkingStrategy? = nil,
+        buffersize: Int? = nil,
+        _ body: @escaping @Sendable (A0, A1, repeat each A) throws -> (R0, R1, repeat each R)
+    ) throws -> IMapIterator<(R0, R1, repeat each R)> where S.Element == (A0, A1, repeat each A) {
+        try imap(source: makeItemSource(items), ordered: true, chunksize: chunksize, chunking: chunking, buffersize: buffersize,
+                 pipeline: spreadPipeline(A0.self, A1.self, repeat (each A).self, results: tupleCoder(R0.self, R1.self, repeat (each R).self),
+                                          Kernels.spread(body)))
+    }
+
+    /// `imapUnordered` over a sequence of tuples, each spread over the body's parameters, for a
+    /// body that returns a tuple: Python's `imap_unordered(f, ((y, n) for y in ...))` where `f`
+    /// returns `(y, row)` for the consumer to put each row in its place.
+    ///
+    /// - Throws: as `imap`.
+    public func imapUnordered<S: Sequence, A0: Codable & Sendable, A1: Codable & Sendable, each A: Codable & Sendable,
+                              R0: Codable & Sendable, R1: Codable & Sendable, each R: Codable & Sendable>(
+        _ items: sending S,
+        chunksize: Int? = nil,
+        chunking: ChunkingStrategy? = nil,
+        buffersize: Int? = nil,
+        _ body: @escaping @Sendable (A0, A1, repeat each A) throws -> (R0, R1, repeat each R)
+    ) throws -> IMapIterator<(R0, R1, repeat each R)> where S.Element == (A0, A1, repeat each A) {
+        try imap(source: makeItemSource(items), ordered: false, chunksize: chunksize, chunking: chunking, buffersize: buffersize,
+                 pipeline: spreadPipeline(A0.self, A1.self, repeat (each A).self, results: tupleCoder(R0.self, R1.self, repeat (each R).self),
+                                          Kernels.spread(body)))
+    }
+
     // MARK: Errors that name the fix
 
     /// Not available: tuples are not `Codable`, so `map` cannot take pairs. Use

@@ -257,6 +257,34 @@ final class TupleResultTests: PoolTestCase {
         try await pool.joined()
     }
 
+    func testCancellingAnAwaitedTupleApplyCancelsItsTask() async throws {
+        let pool = try Pool(workers: 1)
+        let gate = Event()
+        let started = Event()
+        let blocker = try await pool.applyAsync(0) { (x: Int) -> Int in
+            started.set()
+            gate.wait(timeout: generous)
+            return x
+        }
+        let didStart = await awaitEvent(started)
+        XCTAssertTrue(didStart)
+        let ran = Counter()
+        let task = Task { try await pool.apply(1) { (x: Int) -> (Int, Int) in ran.increment(); return (x, x) } }
+        task.cancel()
+        do {
+            _ = try await task.value
+            XCTFail("the cancelled await returned")
+        } catch {
+            XCTAssertTrue(error is CancellationError, "\(error)")
+        }
+        gate.set()
+        let unblocked = try await blocker.value
+        XCTAssertEqual(unblocked, 0)
+        pool.close()
+        try await pool.joined()
+        XCTAssertEqual(ran.value, 0, "the cancelled task never ran")
+    }
+
     func testImapOfTuplesIsAnAsyncSequence() async throws {
         let pool = try Pool(workers: 2)
         var streamed: [Int] = []
@@ -284,6 +312,24 @@ final class TupleArgumentTests: PoolTestCase {
                 XCTAssertEqual(ordered.map { try! $0.get() }, rows.map { "\($0.1)\($0.0):\($0.2)" }, "\(codec)")
                 let unordered = drainOutcomes(try pool.imapUnordered(rows.map { ($0.0, $0.0) }) { a, b in a + b })
                 XCTAssertEqual(unordered.map { try! $0.get() }.sorted(), (0..<25).map { 2 * $0 })
+            }
+        }
+    }
+
+    func testImapSpreadsTuplesAndReturnsTuplesThroughEveryCodec() throws {
+        for codec in everyCodec {
+            try withPool(workers: 2, codec: codec) { pool in
+                // The Mandelbrot shape: (y, n) in, (y, row) out, in completion order, put back in place.
+                let n = 12
+                let rows = drainOutcomes(try pool.imapUnordered((0..<n).lazy.map { ($0, n) }) { y, n in
+                    (y, [UInt8](repeating: UInt8(y), count: n))
+                })
+                var ordered = [[UInt8]?](repeating: nil, count: n)
+                for row in rows.map({ try! $0.get() }) { ordered[row.0] = row.1 }
+                XCTAssertEqual(ordered, (0..<n).map { [UInt8](repeating: UInt8($0), count: n) }, "\(codec)")
+                let inOrder = drainOutcomes(try pool.imap([(1, "a"), (2, "b")], chunksize: 2) { n, s in (s, n, [n]) })
+                XCTAssertEqual(inOrder.map { try! $0.get().0 }, ["a", "b"])
+                XCTAssertEqual(inOrder.map { try! $0.get().2 }, [[1], [2]])
             }
         }
     }
