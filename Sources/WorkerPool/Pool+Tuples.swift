@@ -340,6 +340,16 @@ extension Pool {
         fatalError("unavailable")
     }
 
+    /// Not available: a tuple is not `Codable`, so it cannot be `apply`'s argument. Wrap the values
+    /// in a `Codable` struct, or spread them over the body's parameters with `starmap`.
+    @available(*, unavailable, message: "a tuple is not Codable, so apply cannot take one: wrap the values in a Codable struct, or spread them over the body's parameters with `try pool.starmap([(a, b)]) { a, b in ... }[0]`")
+    public func apply<A, B, R>(
+        _ argument: (A, B),
+        _ body: @escaping @Sendable ((A, B)) throws -> R
+    ) throws -> R {
+        fatalError("unavailable")
+    }
+
     /// Not available: tuples are not `Codable`, so `mapAsync` cannot take pairs. Use
     /// `starmapAsync(pairs) { key, value in ... }`.
     @available(*, unavailable, message: "a tuple is not Codable, so mapAsync cannot take pairs: use `pool.starmapAsync(pairs) { key, value in ... }`, which spreads each tuple over the body's parameters")
