@@ -14,7 +14,7 @@ enum Callbacks {
         // Python's module-level `result_list`: the callbacks append to it one at a time, on the
         // pool's callback queue; a `Mutex` makes that visible to the main thread after `join()`.
         let resultList = Mutex<[Int]>([])
-        let pool = try Pool(workers: workers)
+        let pool = try Pool(workers: workers, codec: codecFromEnvironment())
         for i in 0..<10 {
             _ = try pool.applyAsync(i, fooPool) { result in
                 resultList.withLock { $0.append(result) }

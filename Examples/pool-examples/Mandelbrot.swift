@@ -48,7 +48,7 @@ enum Mandelbrot {
             for y in 0..<n { output.write(Data(computeRow(y, n))) }
             return
         }
-        try withPool { pool in
+        try withPool(codec: codecFromEnvironment()) { pool in
             // The lazy input is built inside the closure: built before `withPool`, it would be
             // captured by the closure, and passing a captured non-Sendable value to imap's
             // `sending` parameter is an error ("sending 'rowJobs' risks causing data races").

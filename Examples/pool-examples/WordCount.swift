@@ -76,7 +76,7 @@ enum WordCount {
     /// `SimpleMapReduce.__call__` and the program's main block.
     static func main(files: [String]) throws {
         print("input_files: [\(files.map { "'\($0)'" }.joined(separator: ", "))]")
-        let wordCounts = try withPool { pool in
+        let wordCounts = try withPool(codec: codecFromEnvironment()) { pool in
             // map: one file per task (chunksize=1), as the original.
             let mapResponses = try pool.map(files, chunksize: 1) { try fileToWords($0) }
             // partition: the words in the order they first appear, as a Python dict keeps them.

@@ -5,8 +5,12 @@
 //   pool-examples wordcount FILE...     PyMOTW's map-reduce word count (map, then starmap)
 //   pool-examples mandelbrot N          the Benchmarks Game's Mandelbrot (imapUnordered, reordered)
 //   pool-examples callbacks [WORKERS]   applyAsync with a callback (Stack Overflow's example)
+//
+// POOL_CODEC=binary|json|passthrough picks the codec the pools use (default: binary), to see what
+// encoding costs a program: the codec is a `TaskCodec` value, chosen at run time.
 
 import Foundation
+import WorkerPool
 
 let usage = """
     usage: pool-examples wordcount FILE...
@@ -37,4 +41,16 @@ do {
 
 enum ExampleError: Error {
     case usage
+}
+
+/// The codec named by `POOL_CODEC`.
+func codecFromEnvironment() throws -> TaskCodec {
+    switch ProcessInfo.processInfo.environment["POOL_CODEC"] ?? "binary" {
+    case "binary": return .binary
+    case "json": return .json
+    case "passthrough": return .passthrough
+    case let other:
+        FileHandle.standardError.write(Data("POOL_CODEC must be binary, json or passthrough, not \(other)\n".utf8))
+        throw ExampleError.usage
+    }
 }
