@@ -2,9 +2,20 @@ import Foundation
 import XCTest
 @testable import WorkerPool
 
-/// Every codec a tuple must cross: the built-in three and custom coders (JSON is one, property
-/// lists another).
-let everyCodec: [TaskCodec] = [.binary, .json, .passthrough, .custom(PropertyListTaskCoder())]
+/// A user's own `TaskCoder`: JSON with sorted keys, written here as a user would write one.
+struct SortedJSONCoder: TaskCoder {
+    var name: String { "sorted-json" }
+    func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try encoder.encode(value)
+    }
+    func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T { try JSONDecoder().decode(type, from: data) }
+}
+
+/// Every codec a tuple must cross: the built-in three, the library's property-list coder and a
+/// coder written in the tests.
+let everyCodec: [TaskCodec] = [.binary, .json, .passthrough, .custom(PropertyListTaskCoder()), .custom(SortedJSONCoder())]
 
 /// Drains an iterator, recording each item's value or error in order.
 func drainOutcomes<R>(_ iterator: IMapIterator<R>) -> [Result<R, any Error>] {
@@ -129,7 +140,7 @@ final class TupleResultTests: PoolTestCase {
     }
 
     func testAnElementThatCannotCrossFailsOnlyItsItem() throws {
-        for codec in [TaskCodec.binary, .json, .custom(PropertyListTaskCoder())] {
+        for codec in [TaskCodec.binary, .json, .custom(PropertyListTaskCoder()), .custom(SortedJSONCoder())] {
             try withPool(workers: 2, codec: codec) { pool in
                 XCTAssertThrowsError(try pool.apply(13) { ($0, Fragile(value: $0)) }) {
                     XCTAssertTrue(isEncodingFailure($0), "\(codec): \($0)")
