@@ -411,4 +411,16 @@ final class WorkerNameTests: PoolTestCase {
             XCTAssertEqual(callbackName.values, [nil], "callbacks never run on a worker")
         }
     }
+
+    func testTheInitializerSeesItsWorkersName() throws {
+        let names = Recorder<String?>()
+        try withPool(workers: 2, initializer: { names.append(Pool.currentWorkerName) }) { pool in
+            _ = try pool.map(Array(0..<4), chunksize: 1) { $0 }
+        }
+        XCTAssertEqual(names.values.count, 2)
+        for name in names.values {
+            XCTAssertTrue(name?.hasPrefix("WPool.") == true, "\(String(describing: name))")
+        }
+        XCTAssertEqual(Set(names.values).count, 2, "one name per worker")
+    }
 }
