@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "WorkerPool", targets: ["WorkerPool"]),
         .executable(name: "pool-bench", targets: ["pool-bench"]),
+        .executable(name: "pool-examples", targets: ["pool-examples"]),
     ],
     targets: [
         .target(
@@ -23,6 +24,13 @@ let package = Package(
             name: "pool-bench",
             dependencies: ["PoolBenchKit"],
             path: "Benchmarks/pool-bench"
+        ),
+        // Ports of public Python programs that use multiprocessing.Pool (docs/porting.md); their
+        // Python originals are in Examples/python, and .ci/compare-examples checks both agree.
+        .executableTarget(
+            name: "pool-examples",
+            dependencies: ["WorkerPool"],
+            path: "Examples/pool-examples"
         ),
         .testTarget(
             name: "WorkerPoolTests",

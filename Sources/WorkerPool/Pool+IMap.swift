@@ -53,8 +53,20 @@ extension Pool {
         buffersize: Int?,
         kernel: @escaping Kernel<S.Element, R>
     ) throws -> IMapIterator<R> where S.Element: Codable & Sendable {
-        let source = makeItemSource(items)
-        let pipeline = pipeline(S.Element.self, R.self, kernel)
+        try imap(source: makeItemSource(items), ordered: ordered, chunksize: chunksize, chunking: chunking,
+                 buffersize: buffersize, pipeline: pipeline(S.Element.self, R.self, kernel))
+    }
+
+    /// Validates the arguments and submits an imap job over `source` that runs `pipeline`:
+    /// shared by `imap`, `imapUnordered` and their tuple forms.
+    func imap<T, R: Sendable>(
+        source: any ItemSource<T>,
+        ordered: Bool,
+        chunksize: Int?,
+        chunking: ChunkingStrategy?,
+        buffersize: Int?,
+        pipeline: ChunkPipeline<T, R>
+    ) throws -> IMapIterator<R> {
         try PoolError.require("chunksize", chunksize, atLeast: 1)
         try PoolError.require("buffersize", buffersize, atLeast: 1)
         try chunking?.validate(argument: "chunking")

@@ -130,7 +130,7 @@ extension Pool {
         return MapPlan(source: input.source, count: input.count, sizer: sizer, tracer: tracer)
     }
 
-    func submitMap<T, R: Codable & Sendable>(_ plan: MapPlan<T>, pipeline: ChunkPipeline<T, R>, callbacks: Callbacks<[R]>, reserved: Bool) throws -> MapResult<R> {
+    func submitMap<T, R: Sendable>(_ plan: MapPlan<T>, pipeline: ChunkPipeline<T, R>, callbacks: Callbacks<[R]>, reserved: Bool) throws -> MapResult<R> {
         guard plan.count > 0 else {
             if reserved { core.channel.releaseReservation() }
             try core.checkAcceptingWork()

@@ -97,6 +97,12 @@ public final class Pool: Sendable {
     /// A replacement worker (`maxTasksPerWorker`) has a new id.
     public static var currentWorkerID: Int? { WorkerContext.current?.id }
 
+    /// The name of the worker thread running the caller, `WPool.<id>` (the name the OS, `top -H`
+    /// and debuggers show for it, with `<id>` its `currentWorkerID`), or nil off the pools'
+    /// workers: Python's `current_process().name`. Any thread may read it; it answers for the
+    /// calling thread.
+    public static var currentWorkerName: String? { WorkerContext.current?.name }
+
     /// Whether the job of the chunk running on the calling worker was cancelled, failed or
     /// terminated, so that a long body can stop early (its result will be discarded anyway).
     /// False off the pool's workers.

@@ -13,10 +13,13 @@ final class ReadmeExampleTests: PoolTestCase {
         print(try result.get(timeout: .seconds(10)))                 // the callback has run by now
         let words = try pool.imap(["a", "b", "c"]) { $0.uppercased() }
         while let word = try words.next() { print(word) }            // lazily read, in order
+        let counts = try pool.starmap([("a", 1), ("b", 2)]) { s, n in (s, n * 10) }  // tuples in and out
         pool.close()                                                 // queued work still runs
         try pool.join()                                              // every worker thread has exited
 
         XCTAssertEqual(printed, ["\((1...100_000).reduce(0) { $0 + $1 * $1 })", "A", "B", "C"])
+        XCTAssertEqual(counts.map(\.0), ["a", "b"])
+        XCTAssertEqual(counts.map(\.1), [10, 20])
     }
 
     func testAsyncExample() async throws {

@@ -1,0 +1,30 @@
+// Calls that must keep compiling, unambiguously and quickly, next to the tuple forms and the
+// unavailable overloads: every one-value form, every tuple form, and the calls the
+// unavailable overloads must not capture.
+// expect-no-errors
+import WorkerPool
+
+struct Point: Codable, Sendable { var x: Int; var y: Int }
+
+func valid(_ pool: Pool) async throws {
+    let words = ["a", "b"]
+    let pairs = [("a", 1), ("b", 2)]
+    let a: [Int] = try await pool.map(words) { $0.count }
+    let b = try await pool.map(words) { ($0, 1) }
+    let c = try await pool.map(words, chunksize: 1) { word in
+        let upper = word.uppercased()
+        return (upper, upper.count, [upper])
+    }
+    let d = try await pool.starmap(pairs) { word, count in word.count + count }
+    let e = try await pool.starmap(pairs) { word, count in (count, word) }
+    let f = try pool.imap(pairs) { word, count in word.count * count }
+    let g = try pool.imapUnordered(pairs.lazy.map { ($0.0, $0.1, 2.0) }) { word, count, scale in (word, Double(count) * scale) }
+    let h = try pool.imap(words) { ($0, $0.count) }
+    let i = try await pool.apply(Point(x: 1, y: 2)) { ($0.x, $0.y) }
+    let j = try await pool.apply(3) { $0 * 2 }
+    let k = try await pool.applyAsync(3) { ($0, $0) }.value
+    let l = try await pool.mapAsync(1...10) { [$0] }.value
+    let m = try await pool.starmapAsync([(1, 2, 3)]) { x, y, z in x + y + z }.value
+    let n = try pool.imap(0..<10, chunksize: 2, buffersize: 4) { Point(x: $0, y: $0) }
+    _ = (a, b, c, d, e, f, g, h, i, j, k, l, m, n)
+}
