@@ -107,6 +107,35 @@ final class ReviewTupleRelayTests: PoolTestCase {
         XCTAssertEqual(callbacks.value, 200, "each tuple result ran exactly one callback")
     }
 
+    /// With the relay settled on the delivering thread, the caller's callbacks still run on the
+    /// pool's callback queue, exactly once, and before the tuple result is ready.
+    func testTupleCallbacksStillRunOnTheCallbackQueueBeforeTheResultIsReady() throws {
+        let key = DispatchSpecificKey<String>()
+        let target = DispatchQueue(label: "review.target")
+        target.setSpecific(key: key, value: "target")
+        try withPool(workers: 2, callbackQueue: target) { pool in
+            let seen = Recorder<String>()
+            let holder = LockedBox<AsyncResult<(Int, String)>?>.make(nil)
+            let gate = Event()
+            let result = try pool.applyAsync(4, { (x: Int) -> (Int, String) in
+                gate.wait(timeout: generous)
+                return (x, "four")
+            }, callback: { value in
+                let ready = holder.withLockedValue { $0?.isReady }
+                seen.append("\(DispatchQueue.getSpecific(key: key) ?? "elsewhere") \(value.1) ready=\(String(describing: ready))")
+            })
+            holder.withLockedValue { $0 = result }
+            gate.set()
+            XCTAssertEqual(try result.get(timeout: generous).1, "four")
+            XCTAssertEqual(seen.values, ["target four ready=Optional(false)"])
+            let failed = Recorder<String>()
+            let failing = try pool.applyAsync(1, { (_: Int) -> (Int, Int) in throw TestError.boom(1) },
+                                              errorCallback: { _ in failed.append(DispatchQueue.getSpecific(key: key) ?? "elsewhere") })
+            XCTAssertThrowsError(try failing.get(timeout: generous))
+            XCTAssertEqual(failed.values, ["target"])
+        }
+    }
+
     /// Runs the main queue until `pool`'s callbacks have all run, then joins it from another thread.
     private func drainMainQueueAndJoin(_ pool: Pool) {
         pool.close()
