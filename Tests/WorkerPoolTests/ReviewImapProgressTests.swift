@@ -28,3 +28,20 @@ final class ReviewImapProgressTests: PoolTestCase {
         try pool.join()
     }
 }
+
+/// Review of `ChunkTraceRecorder`: a job enters the trace when its call is planned, before the
+/// pool accepts it.
+final class ReviewTraceRefusedCallTests: PoolTestCase {
+    /// A call that the pool refuses (closed) never ran, so its trace must not list a job for it.
+    func testARefusedCallLeavesNoJobInTheTrace() throws {
+        let recorder = ChunkTraceRecorder()
+        let pool = try Pool(workers: 1, chunking: .guided().traced(by: recorder))
+        pool.close()
+        XCTAssertThrowsPoolError(.notRunning, try pool.map(Array(0..<10)) { $0 })
+        XCTAssertThrowsPoolError(.notRunning, try pool.mapAsync(Array(0..<10), chunksize: 2) { $0 })
+        XCTAssertThrowsPoolError(.notRunning, try pool.imap(Array(0..<10), chunking: .factoring().traced(by: recorder)) { $0 })
+        try pool.join()
+        XCTAssertEqual(recorder.trace.jobs.count, 0,
+                       "refused calls were traced as jobs: \(recorder.trace.jobs.map { "\($0.strategy) count \($0.count ?? -1), \($0.chunks.count) chunks" })")
+    }
+}
