@@ -32,7 +32,8 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, Sendable {
     private let core: PoolCore
     /// Items computed and handed to the iterator so far, for `progress`.
     private let itemsArrived = Atomic<Int>(0)
-    /// The number of items read from the input once reading has ended; -1 until then.
+    /// The number of items in the input once it has been read to its end; -1 until then (and for
+    /// good when reading stopped early).
     private let itemsRead = Atomic<Int>(-1)
 
     init(ordered: Bool, core: PoolCore) {
@@ -201,7 +202,9 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, Sendable {
 
     /// The input ended after `chunks` chunks, or reading stopped early (`endedEarly`).
     func setTotal(_ chunks: Int, items: Int, endedEarly: Bool) {
-        itemsRead.store(items, ordering: .releasing)
+        // A stream cut short (close() with buffersize) never learned its input's length: the
+        // total stays unknown rather than claiming the items read were all of it.
+        if !endedEarly { itemsRead.store(items, ordering: .releasing) }
         update { $0.setTotal(chunks, endedEarly: endedEarly) }
     }
 

@@ -78,7 +78,12 @@ extension Pool {
         let job = IMapJob(core: core, source: source, sizer: sizer, window: overflow ? Int.max : window,
                           hasBuffersize: buffersize != nil, pipeline: pipeline, consumer: iterator, tracer: tracer)
         iterator.attach(job)
-        try core.submitLazily(job)
+        do {
+            try core.submitLazily(job)
+        } catch {
+            tracer?.withdraw()
+            throw error
+        }
         return iterator
     }
 }

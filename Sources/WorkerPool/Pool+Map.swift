@@ -117,7 +117,14 @@ extension Pool {
         let source: any ItemSource<T>
         let count: Int
         let sizer: any ChunkSizer
-        var tracer: JobTracer? = nil
+        /// The recorder of a traced call and its strategy's name: the job is traced once the pool
+        /// takes it (`submitMap`), so that a refused call leaves no job in the trace.
+        var recorder: ChunkTraceRecorder? = nil
+        var strategyName = ""
+
+        func beginTrace(workers: Int) -> JobTracer? {
+            recorder?.beginJob(strategy: strategyName, count: count, workers: workers)
+        }
     }
 
     func planMap<T>(_ input: (source: any ItemSource<T>, count: Int), chunksize: Int?, chunking: ChunkingStrategy?) throws -> MapPlan<T> {
@@ -125,22 +132,28 @@ extension Pool {
         try chunking?.validate(argument: "chunking")
         let strategy = chunksize.map { ChunkingStrategy.fixed($0) } ?? chunking ?? core.configuration.chunking
         let sizer = strategy.makeSizer(for: ChunkingContext(workers: workerCount, count: input.count))
-        let tracer = (chunking ?? core.configuration.chunking).recorder?
-            .beginJob(strategy: strategy.description, count: input.count, workers: workerCount)
-        return MapPlan(source: input.source, count: input.count, sizer: sizer, tracer: tracer)
+        return MapPlan(source: input.source, count: input.count, sizer: sizer,
+                       recorder: (chunking ?? core.configuration.chunking).recorder, strategyName: strategy.description)
     }
 
     func submitMap<T, R: Sendable>(_ plan: MapPlan<T>, pipeline: ChunkPipeline<T, R>, callbacks: Callbacks<[R]>, reserved: Bool) throws -> MapResult<R> {
         guard plan.count > 0 else {
             if reserved { core.channel.releaseReservation() }
             try core.checkAcceptingWork()
+            _ = plan.beginTrace(workers: workerCount)
             let result = EmptyMapResult<R>()
             core.deliver(.success([]), to: result, callbacks: callbacks, job: nil)
             return result
         }
+        let tracer = plan.beginTrace(workers: workerCount)
         let job = MapJob(core: core, count: plan.count, source: plan.source, sizer: plan.sizer, pipeline: pipeline, callbacks: callbacks,
-                         tracer: plan.tracer)
-        try core.submit(job, items: plan.count, reserved: reserved)
+                         tracer: tracer)
+        do {
+            try core.submit(job, items: plan.count, reserved: reserved)
+        } catch {
+            tracer?.withdraw()
+            throw error
+        }
         return job
     }
 

@@ -39,9 +39,9 @@ extension Pool {
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) throws -> AsyncResult<(R0, R1, repeat each R)> {
         let relay = RelayResult<(R0, R1, repeat each R), PackRows<R0, R1, repeat each R>>(core: core)
-        let source = try applyAsync(argument, { PackRows([try body($0)]) },
-                                    callback: relay.relaySuccess(callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback)),
-                                    errorCallback: relay.relayFailure(callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback)))
+        let reserved = try core.reserve()
+        let source = try submitApply(argument, { PackRows([try body($0)]) }, relay.sourceCallbacks(Callbacks(onSuccess: callback, onFailure: errorCallback)),
+                                     reserved: reserved)
         relay.source = source
         return relay
     }
@@ -71,9 +71,9 @@ extension Pool {
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) async throws -> AsyncResult<(R0, R1, repeat each R)> {
         let relay = RelayResult<(R0, R1, repeat each R), PackRows<R0, R1, repeat each R>>(core: core)
-        let source = try await applyAsync(argument, { PackRows([try body($0)]) },
-                                          callback: relay.relaySuccess(callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback)),
-                                          errorCallback: relay.relayFailure(callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback)))
+        let reserved = try await core.reserveSuspending()
+        let source = try submitApply(argument, { PackRows([try body($0)]) }, relay.sourceCallbacks(Callbacks(onSuccess: callback, onFailure: errorCallback)),
+                                     reserved: reserved)
         relay.source = source
         return relay
     }
@@ -422,6 +422,15 @@ final class RelayResult<Value: Sendable, Source: Sendable>: AsyncResult<Value>, 
     weak var source: AsyncResult<Source>?
 
     override func cancelJob() { source?.cancel() }
+
+    /// The task's callbacks, which settle this result and then queue `callbacks` on the pool's
+    /// callback queue. They run on the thread that delivers the task (`runsInline`): the caller
+    /// gave this result no callback, or one that runs later on the queue, so this result must not
+    /// wait for the callback queue itself (a caller blocked on it, `callbackQueue: .main` and a
+    /// `get()` on the main thread, would never see it ready).
+    func sourceCallbacks<each R>(_ callbacks: Callbacks<Value>) -> Callbacks<PackRows<repeat each R>> where Value == (repeat each R) {
+        Callbacks(onSuccess: relaySuccess(callbacks: callbacks), onFailure: relayFailure(callbacks: callbacks), runsInline: true)
+    }
 
     /// The task's callback: settles this result with the unboxed value, then runs `callbacks`.
     func relaySuccess<each R>(callbacks: Callbacks<Value>) -> @Sendable (PackRows<repeat each R>) -> Void where Value == (repeat each R) {

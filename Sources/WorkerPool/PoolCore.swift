@@ -215,6 +215,10 @@ final class PoolCore: Sendable {
         if callbacks.isEmpty {
             if let job { finished(job) }
             result.publish()
+        } else if callbacks.runsInline {
+            callbacks.run(outcome)
+            if let job { finished(job) }
+            result.publish()
         } else {
             callbacksPending.enter()
             callbackQueue.async {

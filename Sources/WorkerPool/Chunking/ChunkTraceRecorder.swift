@@ -17,6 +17,8 @@ public final class ChunkTraceRecorder: Sendable {
     /// The recorder's time zero: every time in its trace is measured from here.
     let origin: Deadline
     private let state = LockedBox.make([ChunkTrace.Job]())
+    /// Jobs begun for calls that the pool then refused: left out of `trace`.
+    private let withdrawn = LockedBox.make(Set<Int>())
 
     /// A recorder with nothing recorded; its clock starts now.
     public init() {
@@ -26,7 +28,9 @@ public final class ChunkTraceRecorder: Sendable {
     /// Everything recorded so far: every traced job, each with the chunks that have finished.
     /// Safe to read at any moment, from any thread (a copy, taken under the recorder's lock).
     public var trace: ChunkTrace {
-        ChunkTrace(jobs: state.withLockedValue { $0 })
+        let withdrawn = withdrawn.withLockedValue { $0 }
+        let jobs = state.withLockedValue { $0 }
+        return ChunkTrace(jobs: withdrawn.isEmpty ? jobs : jobs.indices.filter { !withdrawn.contains($0) }.map { jobs[$0] })
     }
 
     /// Starts recording one job. Called on the submitting thread.
@@ -37,6 +41,11 @@ public final class ChunkTraceRecorder: Sendable {
             return jobs.count - 1
         }
         return JobTracer(recorder: self, job: number)
+    }
+
+    /// The pool refused the call that began `job`: it never ran, so the trace leaves it out.
+    func withdraw(job: Int) {
+        _ = withdrawn.withLockedValue { $0.insert(job) }
     }
 
     func append(_ chunk: ChunkTrace.Chunk, toJob job: Int) {
@@ -60,6 +69,9 @@ final class JobTracer: Sendable {
     }
 
     /// Records a finished chunk. Called on the worker that ran it, after its results were handed over.
+    /// The pool refused the job: no chunk of it will ever run.
+    func withdraw() { recorder.withdraw(job: job) }
+
     func record(index: Int, start: Int, items: Int, cut: Deadline, started: Deadline, finished: Deadline, stages: ChunkStages) {
         recorder.append(ChunkTrace.Chunk(index: index, worker: WorkerContext.current?.id ?? -1, start: start, items: items,
                                          cut: recorder.since(cut), started: recorder.since(started),

@@ -23,6 +23,7 @@ final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult
     @usableFromInline let body: @Sendable (T) throws -> R
     @usableFromInline let onSuccess: (@Sendable (R) -> Void)?
     @usableFromInline let onFailure: (@Sendable (any Error) -> Void)?
+    @usableFromInline let callbacksRunInline: Bool
     @usableFromInline let runner: @Sendable (ApplyTask<T, R>, WorkerContext) -> Void
 
     @usableFromInline static var queued: Int { 0 }
@@ -40,6 +41,7 @@ final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult
         self.body = body
         onSuccess = callbacks.onSuccess
         onFailure = callbacks.onFailure
+        callbacksRunInline = callbacks.runsInline
         runner = { task, worker in task.execute(on: worker) }
         super.init(core: core)
     }
@@ -88,7 +90,7 @@ final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult
         let succeeded = outcome.isSuccess
         worker.end(resuming: outer, completed: succeeded ? 1 : 0, failed: succeeded ? 0 : 1, cancelled: 0)
         runState.store(ApplyTask.finished, ordering: .releasing)
-        core.deliver(outcome, to: self, callbacks: Callbacks(onSuccess: onSuccess, onFailure: onFailure), job: self)
+        core.deliver(outcome, to: self, callbacks: Callbacks(onSuccess: onSuccess, onFailure: onFailure, runsInline: callbacksRunInline), job: self)
     }
 
     /// A result crosses back through the codec (encoded, then decoded), as from another process.
@@ -122,7 +124,7 @@ final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult
             core.countCancelled(1)
             core.channel.withdraw(self)
         }
-        core.deliver(.failure(error), to: self, callbacks: Callbacks(onSuccess: onSuccess, onFailure: onFailure), job: self)
+        core.deliver(.failure(error), to: self, callbacks: Callbacks(onSuccess: onSuccess, onFailure: onFailure, runsInline: callbacksRunInline), job: self)
     }
 }
 

@@ -3,11 +3,16 @@
 struct Callbacks<Value: Sendable>: Sendable {
     @usableFromInline let onSuccess: (@Sendable (Value) -> Void)?
     @usableFromInline let onFailure: (@Sendable (any Error) -> Void)?
+    /// Whether the callbacks run on the delivering thread instead of the pool's callback queue:
+    /// only for the library's own short, non-blocking callbacks (the relay of a tuple
+    /// `applyAsync`, which must not wait for a callback queue its caller may be blocking).
+    @usableFromInline let runsInline: Bool
 
     @inlinable
-    init(onSuccess: (@Sendable (Value) -> Void)?, onFailure: (@Sendable (any Error) -> Void)?) {
+    init(onSuccess: (@Sendable (Value) -> Void)?, onFailure: (@Sendable (any Error) -> Void)?, runsInline: Bool = false) {
         self.onSuccess = onSuccess
         self.onFailure = onFailure
+        self.runsInline = runsInline
     }
 
     @inlinable
