@@ -65,6 +65,14 @@ final class ChunkingStrategyTests: PoolTestCase {
         }
     }
 
+    func testCPythonHeuristicNeverOverflows() {
+        XCTAssertEqual(ChunkingStrategy.cpythonChunkSize(count: Int.max, workers: 2), Int.max / 8 + 1)
+        XCTAssertEqual(ChunkingStrategy.cpythonChunkSize(count: Int.max, workers: Int.max), 1)
+        XCTAssertEqual(ChunkingStrategy.cpythonChunkSize(count: Int.max - 1, workers: 1), Int.max / 4 + 1)
+        XCTAssertEqual(ChunkingStrategy.cpythonChunkSize(count: 8, workers: 2), 1)
+        XCTAssertEqual(ChunkingStrategy.cpythonChunkSize(count: 9, workers: 2), 2)
+    }
+
     func testCPythonHeuristic() {
         XCTAssertEqual(ChunkingStrategy.cpythonChunkSize(count: 1_000_000, workers: 2), 125_000)
         XCTAssertEqual(ChunkingStrategy.cpythonChunkSize(count: 1001, workers: 2), 126)  // divmod rounds up

@@ -153,8 +153,10 @@ public struct ChunkingStrategy: Sendable, CustomStringConvertible {
     /// CPython's `divmod(len, workers * 4)` rounded up; 1 for an unknown or empty count.
     public static func cpythonChunkSize(count: Int?, workers: Int) -> Int {
         guard let count, count > 0 else { return 1 }
-        let per = max(workers, 1) * 4
-        return (count + per - 1) / per
+        // Without CPython's `count + per - 1`, which overflows for counts near `Int.max`.
+        let workers = max(workers, 1)
+        let per = workers > Int.max / 4 ? Int.max : workers * 4
+        return count / per + (count % per == 0 ? 0 : 1)
     }
 
     /// The chunk sizes this strategy cuts for `count` items on `workers` workers when nothing is

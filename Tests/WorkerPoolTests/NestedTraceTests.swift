@@ -4,7 +4,7 @@ import XCTest
 
 /// Review of `KernelClock`: a traced chunk whose body waits for a traced sub-map, so that the
 /// waiting worker runs the sub-map's chunks inside the outer chunk's kernel call.
-final class ReviewNestedTraceTests: PoolTestCase {
+final class NestedTraceTests: PoolTestCase {
     func testNestedTracedMapsKeepEachChunksStagesInsideItsSpan() throws {
         let recorder = ChunkTraceRecorder()
         try withPool(workers: 1, chunking: .fixed(1).traced(by: recorder)) { pool in

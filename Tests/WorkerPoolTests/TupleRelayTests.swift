@@ -6,7 +6,7 @@ import XCTest
 /// `RelayResult` that the task's *hidden* callbacks settle, so the tuple result becomes ready only
 /// once the pool's callback queue has run that hidden callback, even when the caller gave no
 /// callbacks. The one-value form without callbacks is ready as soon as a worker delivers it.
-final class ReviewTupleRelayTests: PoolTestCase {
+final class TupleRelayTests: PoolTestCase {
     /// `Pool(callbackQueue: .main)` and a caller on the main thread that waits for a result it gave
     /// no callbacks to: the one-value form is ready without the main queue; the tuple form is not
     /// (its relay is settled by a block queued on the main queue, which the waiting thread is).

@@ -24,7 +24,7 @@ final class Tracked: Codable, @unchecked Sendable {  // immutable after init
 /// Review of `ValueSlot` users with tuple values: results never read, cancelled, terminated,
 /// a pool released with tuple jobs in flight. Every `Tracked` made must be gone afterwards (a
 /// double destroy would crash; a missed one leaves `live` above zero).
-final class ReviewValueLifetimeTests: PoolTestCase {
+final class ValueLifetimeTests: PoolTestCase {
     private func run(codec: TaskCodec, _ body: (Pool) throws -> Void) throws {
         let before = Tracked.live.value
         do {

@@ -3,7 +3,7 @@ import XCTest
 @testable import WorkerPool
 
 /// Review of `IMapIterator.progress` when reading stops before the input's end.
-final class ReviewImapProgressTests: PoolTestCase {
+final class ImapProgressTests: PoolTestCase {
     /// `close()` stops an imap with `buffersize` from reading on: the items read still run, then
     /// the iterator throws `.notRunning`. Its input was never read to its end, so `JobProgress.total`
     /// must stay nil ("nil while it is not known (an imap whose input has not been read to its
@@ -31,7 +31,7 @@ final class ReviewImapProgressTests: PoolTestCase {
 
 /// Review of `ChunkTraceRecorder`: a job enters the trace when its call is planned, before the
 /// pool accepts it.
-final class ReviewTraceRefusedCallTests: PoolTestCase {
+final class TraceRefusedCallTests: PoolTestCase {
     /// A call that the pool refuses (closed) never ran, so its trace must not list a job for it.
     func testARefusedCallLeavesNoJobInTheTrace() throws {
         let recorder = ChunkTraceRecorder()

@@ -5,7 +5,7 @@ import XCTest
 /// Review of statistics with tuple jobs: every item submitted ends completed, failed or cancelled,
 /// including items whose tuple element cannot cross (13 on encode, 66 on decode) and cancelled
 /// or unordered tuple jobs.
-final class ReviewTupleStatisticsTests: PoolTestCase {
+final class TupleStatisticsTests: PoolTestCase {
     func testStatisticsBalanceAfterTupleJobsOfEveryKind() throws {
         for codec in [TaskCodec.binary, .json] {
             try withPool(workers: 2, codec: codec) { pool in

@@ -15,7 +15,7 @@ private struct OverCountedCollection: Collection, Sendable {
 }
 
 /// Review of progress readings, chunk traces and the new sizers.
-final class ReviewProgressTraceTests: PoolTestCase {
+final class ProgressTraceTests: PoolTestCase {
     static let strategies: [ChunkingStrategy] = [
         .cpython, .fixed(3), .guided(minimum: 2), .factoring(minimum: 1), .factoring(minimum: 50), .trapezoid(),
         .trapezoid(first: 40, last: 5), .measuredFixed(probes: 2), .measuredFixed(probes: 12),
