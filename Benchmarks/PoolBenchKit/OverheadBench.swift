@@ -153,6 +153,7 @@ struct OverheadBench {
         }
         report.add(Measurement(section: section, peer: "WorkerPool (start, apply, close, join)", items: 1, timing: Timing(seconds: seconds),
                                note: "p90 \(formatNanoseconds(percentile(seconds, 90) * 1e9))"))
+        try idleCost(into: report)
         guard let python else { return }
         report.status("CPython: lifetime")
         do {
@@ -164,6 +165,28 @@ struct OverheadBench {
         } catch {
             report.note("CPython lifetime peer failed: \(error)")
         }
+    }
+
+    /// What an idle pool costs: the process's CPU time while a pool that has just run a burst of
+    /// tasks sits idle (its workers should park after a short spin, and use nothing after).
+    private func idleCost(into report: Report) throws {
+        let idleSeconds = tasks >= 10_000 ? 2.0 : 0.2
+        let pool = try Pool(workers: workers)
+        let burst = try (0..<1_000).map { i in try pool.applyAsync(i) { $0 &+ 1 } }
+        for result in burst { blackHole(try result.get()) }
+        guard let before = ProcessProbe.cpuTimes() else {
+            report.note("idle pool: this OS does not report the process's CPU time")
+            pool.close()
+            try pool.join()
+            return
+        }
+        Thread.sleep(forTimeInterval: idleSeconds)
+        let after = ProcessProbe.cpuTimes()!
+        pool.close()
+        try pool.join()
+        let used = after.process - before.process
+        report.note(String(format: "an idle pool (\(workers) workers, right after a burst of 1,000 tasks): %.1f ms of CPU in %.1f s, the whole process",
+                           used * 1_000, idleSeconds))
     }
 
     /// Round trips one at a time: p50 as the median, p99 in the note.
