@@ -27,6 +27,29 @@ final class ChunkTraceTests: PoolTestCase {
         }
     }
 
+    /// A sizer that did not ask for times; it counts what it is told anyway.
+    private struct UntimedSizer: ChunkSizer {
+        let told: Recorder<Int>
+        mutating func nextChunkSize(remaining: Int?) -> Int { 7 }
+        mutating func chunkFinished(_ measurement: ChunkMeasurement) { told.append(measurement.items) }
+        var measuresTime: Bool { false }
+        var measuresStages: Bool { false }
+    }
+
+    /// Tracing times every chunk, but a sizer that did not ask is never told: a traced job is cut
+    /// as the same job untraced.
+    func testTracingDoesNotTellASizerThatDidNotAskForTimes() throws {
+        let told = Recorder<Int>()
+        let recorder = ChunkTraceRecorder()
+        try withPool(workers: 2) { pool in
+            let strategy = ChunkingStrategy.custom(name: "untimed") { _ in UntimedSizer(told: told) }.traced(by: recorder)
+            XCTAssertEqual(try pool.map(Array(0..<200), chunking: strategy) { $0 * 3 }, (0..<200).map { $0 * 3 })
+        }
+        XCTAssertEqual(told.values, [], "the sizer was told of chunks it never asked to time")
+        XCTAssertEqual(recorder.trace.jobs.count, 1)
+        XCTAssertEqual(recorder.trace.jobs.first?.chunks.count, 29, "200 items in chunks of 7")
+    }
+
     func testMapRecordsEveryChunk() throws {
         let recorder = ChunkTraceRecorder()
         let workers = Recorder<Int>()

@@ -39,6 +39,9 @@ final class ChunkFeed<Item>: @unchecked Sendable {  // `machine` is guarded by i
     /// Read once at creation: the sizer itself may only be touched by the token's holder, and a
     /// chunk is timed after the token has moved on.
     private let measuresTime: Bool
+    /// Whether the sizer asked for its chunks' times: a traced job times every chunk, but tells the
+    /// sizer only if it asked, so that tracing never changes how a job is cut.
+    private let sizerMeasuresTime: Bool
     /// Whether chunks are timed stage by stage: the job is traced or its sizer measures stages.
     /// Read once at creation, like `measuresTime`.
     let timesStages: Bool
@@ -53,7 +56,8 @@ final class ChunkFeed<Item>: @unchecked Sendable {  // `machine` is guarded by i
         self.source = source
         self.sizer = sizer
         timesStages = tracer != nil || sizer.measuresStages
-        measuresTime = sizer.measuresTime || timesStages
+        sizerMeasuresTime = sizer.measuresTime || sizer.measuresStages
+        measuresTime = sizerMeasuresTime || timesStages
         self.tracer = tracer
         self.count = count
         machine = LockedBox.make(FeedStateMachine(window: window))
@@ -68,7 +72,9 @@ final class ChunkFeed<Item>: @unchecked Sendable {  // `machine` is guarded by i
             KernelClock.reset()
         }
         guard case .cut(let timings) = machine.withLockedValue({ $0.take() }) else { return .none(droppedItems: 0) }
-        for timing in timings { sizer.chunkFinished(timing) }
+        if sizerMeasuresTime {
+            for timing in timings { sizer.chunkFinished(timing) }
+        }
         let remaining = count.map { $0 - position }
         var size = max(sizer.nextChunkSize(remaining: remaining), 1)
         if let remaining { size = min(size, remaining) }
