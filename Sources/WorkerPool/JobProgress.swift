@@ -9,6 +9,7 @@ public struct JobProgress: Sendable, Equatable, CustomStringConvertible {
     /// been read to its end).
     public var total: Int?
 
+    /// A reading of `done` items of `total` (nil while the total is unknown).
     public init(done: Int, total: Int?) {
         self.done = done
         self.total = total

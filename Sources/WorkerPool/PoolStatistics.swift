@@ -27,6 +27,7 @@ public struct PoolStatistics: Sendable, Equatable, CustomStringConvertible {
     /// Jobs in the cache: submitted and not yet delivered.
     public var jobsInCache = 0
 
+    /// All counts zero (what a new pool reports).
     public init() {}
 
     public var description: String {

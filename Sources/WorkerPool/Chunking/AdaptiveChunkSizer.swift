@@ -17,13 +17,16 @@
 /// share did three quarters of what was left. A fraction of what is left, re-cut as workers come
 /// back, balances costs that rise, fall, jump or vary at random, without assuming any of them.
 public struct AdaptiveChunkSizer: ChunkSizer {
+    /// The time each chunk should take on its worker.
     public let target: Duration
+    /// The pool's workers (the end of a job is cut for them).
     public let workers: Int
     private var recent: [(items: Int, nanoseconds: Double)] = []
     private var largest = 0
     /// The largest chunk that has finished (was measured).
     private var largestMeasured = 0
 
+    /// A sizer aiming at `target` per chunk for a pool of `workers`.
     public init(target: Duration, workers: Int) {
         self.target = target
         self.workers = max(workers, 1)

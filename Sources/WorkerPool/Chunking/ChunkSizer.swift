@@ -5,6 +5,7 @@ public struct ChunkingContext: Sendable {
     /// How many items the job has, or nil when it is read lazily (imap).
     public var count: Int?
 
+    /// The context of a job on `workers` workers with `count` items (nil: a lazy input).
     public init(workers: Int, count: Int?) {
         self.workers = workers
         self.count = count
@@ -54,6 +55,7 @@ public struct ChunkMeasurement: Sendable, Equatable {
     /// `measuresStages` is true or the job is traced.
     public var stages: ChunkStages?
 
+    /// A chunk of `items` items that took `duration`, with its stage times when they were taken.
     public init(items: Int, duration: Duration, stages: ChunkStages? = nil) {
         self.items = items
         self.duration = duration
@@ -74,6 +76,7 @@ public struct ChunkStages: Sendable, Equatable {
     /// imap iterator).
     public var results: Duration
 
+    /// One chunk's time, stage by stage.
     public init(dispatch: Duration, arguments: Duration, bodies: Duration, results: Duration) {
         self.dispatch = dispatch
         self.arguments = arguments

@@ -17,6 +17,7 @@ public struct ChunkTrace: Sendable, Equatable, Codable {
         /// Its chunks, in the order they finished.
         public var chunks: [Chunk]
 
+        /// A job as recorded (the pool records jobs; this is for traces built or edited by hand).
         public init(strategy: String, count: Int?, workers: Int, submitted: Duration, chunks: [Chunk]) {
             self.strategy = strategy
             self.count = count
@@ -47,6 +48,7 @@ public struct ChunkTrace: Sendable, Equatable, Codable {
         public var bodies: Duration
         public var results: Duration
 
+        /// A chunk as recorded (for traces built or edited by hand).
         public init(index: Int, worker: Int, start: Int, items: Int, cut: Duration, started: Duration, finished: Duration,
                     arguments: Duration, bodies: Duration, results: Duration) {
             self.index = index
@@ -93,6 +95,7 @@ public struct ChunkTrace: Sendable, Equatable, Codable {
     /// The traced jobs, in the order they were submitted.
     public var jobs: [Job]
 
+    /// A trace of `jobs` (a recorder builds one; `simulate` reads one).
     public init(jobs: [Job]) {
         self.jobs = jobs
     }

@@ -8,11 +8,14 @@
 /// not get a bigger share than the next. 100 items on 2 workers: 25, 25, 13, 13, 6, 6, 3, 3, 2, 2,
 /// 1, 1. With an unknown count (imap) every chunk is `minimum` items.
 public struct FactoringChunkSizer: ChunkSizer {
+    /// The smallest chunk.
     public let minimum: Int
+    /// Chunks per batch: the pool's workers.
     public let workers: Int
     private var batchSize = 0
     private var leftInBatch = 0
 
+    /// FAC2 for `workers` workers, never below `minimum` items per chunk.
     public init(minimum: Int, workers: Int) {
         self.minimum = max(minimum, 1)
         self.workers = max(workers, 1)

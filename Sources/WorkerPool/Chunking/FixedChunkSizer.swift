@@ -1,6 +1,8 @@
 /// The same size every time (`.fixed`, `.cpython`).
 public struct FixedChunkSizer: ChunkSizer {
+    /// Items per chunk (at least 1).
     public let size: Int
+    /// Chunks of `size` items; a size below 1 is taken as 1.
     public init(size: Int) { self.size = max(size, 1) }
     public mutating func nextChunkSize(remaining: Int?) -> Int { size }
 }

@@ -28,7 +28,9 @@ import Darwin
 /// The model assumes independent item times from one distribution; when costs trend along the
 /// input (a ramp, a step) the probes see only its start, and a large fixed size ends unbalanced.
 public struct MeasuredFixedChunkSizer: ChunkSizer {
+    /// How many chunks (of 1, 2, 4, … items) are timed before the size is fixed.
     public let probes: Int
+    /// The pool's workers (the `p` of Kruskal and Weiss's formula).
     public let workers: Int
     private var issuedProbes = 0
     private var measured: [ChunkMeasurement] = []
@@ -47,6 +49,7 @@ public struct MeasuredFixedChunkSizer: ChunkSizer {
     /// The estimates the size came from, once the probes are measured.
     public private(set) var estimates: Estimates?
 
+    /// A sizer that times `probes` chunks, then fixes the size for `workers` workers.
     public init(probes: Int, workers: Int) {
         self.probes = max(probes, 2)
         self.workers = max(workers, 1)

@@ -11,11 +11,13 @@
 public struct TrapezoidChunkSizer: ChunkSizer {
     /// The first chunk's size; nil when the count is unknown.
     public let first: Int?
+    /// The last chunk's size.
     public let last: Int
     /// The planned number of chunks `c`; nil when the count is unknown.
     public let plannedChunks: Int?
     private var issued = 0
 
+    /// Sizes falling linearly from `first` (default `count / (2 × workers)`) to `last`.
     public init(first: Int?, last: Int, workers: Int, count: Int?) {
         let last = max(last, 1)
         self.last = last

@@ -9,6 +9,7 @@ public struct BinaryDecoder: Sendable {
     /// Values handed to every `Decoder` the decoding creates (`Decoder.userInfo`).
     public var userInfo: [CodingUserInfoKey: any Sendable] = [:]
 
+    /// A decoder of the binary codec's format.
     public init() {}
 
     /// Decodes a value of `type` from `data`.

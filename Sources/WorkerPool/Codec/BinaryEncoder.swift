@@ -11,6 +11,7 @@ public struct BinaryEncoder: Sendable {
     /// Values handed to every `Encoder` the encoding creates (`Encoder.userInfo`).
     public var userInfo: [CodingUserInfoKey: any Sendable] = [:]
 
+    /// An encoder of the binary codec's format.
     public init() {}
 
     /// Encodes `value`.

@@ -78,14 +78,19 @@ public protocol TaskCoder: Sendable {
 }
 
 extension TaskCoder {
+    /// "custom", unless the coder names itself.
     public var name: String { "custom" }
 }
 
 /// `TaskCodec.json`: Foundation's JSON coders, one pair per call.
 public struct JSONTaskCoder: TaskCoder {
+    /// A coder that creates Foundation's JSON coders per call (safe to share between threads).
     public init() {}
+    /// "json".
     public var name: String { "json" }
+    /// Encodes `value` as JSON. Throws what `JSONEncoder` throws.
     public func encode<T: Encodable>(_ value: T) throws -> Data { try JSONEncoder().encode(value) }
+    /// Decodes a `type` from JSON. Throws what `JSONDecoder` throws.
     public func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         try JSONDecoder().decode(type, from: data)
     }
@@ -93,13 +98,17 @@ public struct JSONTaskCoder: TaskCoder {
 
 /// A `TaskCoder` on Foundation's binary property lists (a peer in the codec benchmark).
 public struct PropertyListTaskCoder: TaskCoder {
+    /// A coder that creates Foundation's property-list coders per call (safe to share).
     public init() {}
+    /// "plist".
     public var name: String { "plist" }
+    /// Encodes `value` as a binary property list. Throws what `PropertyListEncoder` throws.
     public func encode<T: Encodable>(_ value: T) throws -> Data {
         let encoder = PropertyListEncoder()
         encoder.outputFormat = .binary
         return try encoder.encode(value)
     }
+    /// Decodes a `type` from a property list. Throws what `PropertyListDecoder` throws.
     public func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         try PropertyListDecoder().decode(type, from: data)
     }
