@@ -29,13 +29,11 @@ final class TupleStatisticsTests: PoolTestCase {
                 gate.set()
                 XCTAssertThrowsError(try slow.get(timeout: generous))
                 while (try? iterator.next(timeout: generous)) != nil {}
-                // Settle: every cancelled chunk has been skipped or finished.
-                let deadline = Date() + 30
-                var stats = pool.statistics
-                while (stats.jobsInCache != 0 || stats.workersBusy != 0) && Date() < deadline {
-                    Thread.sleep(forTimeInterval: 0.005)
-                    stats = pool.statistics
-                }
+                // Settle: statistics are exact once the pool is joined (every cancelled chunk has
+                // been skipped or finished); withPool's own close and join then do nothing more.
+                pool.close()
+                try pool.join()
+                let stats = pool.statistics
                 XCTAssertEqual(stats.jobsInCache, 0, "\(codec): \(stats)")
                 let accounted = stats.itemsCompleted + stats.itemsFailed + stats.itemsCancelled
                 XCTAssertEqual(stats.itemsSubmitted, accounted, "\(codec): \(stats)")
