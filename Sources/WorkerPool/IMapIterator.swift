@@ -122,7 +122,7 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, Sendable {
                     state.waiters.remove(id: id).map { ($0, state.waiters.count) }
                 }
                 if case let (.task(continuation), remaining)? = removed {
-                    continuation.resume(returning: .cancelled(last: remaining == 0))
+                    ThreadSanitizer.resumeHidingAccesses { continuation.resume(returning: .cancelled(last: remaining == 0)) }
                 }
             }
             // Every resumer took the continuation out under this lock and resumed it after
@@ -226,7 +226,7 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, Sendable {
         for waiter in waiters {
             switch waiter {
             case .thread(let parker): parker.unpark()
-            case .task(let continuation): continuation.resume(returning: .ready)
+            case .task(let continuation): ThreadSanitizer.resumeHidingAccesses { continuation.resume(returning: .ready) }
             }
         }
     }

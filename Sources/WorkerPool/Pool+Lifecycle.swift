@@ -41,7 +41,7 @@ extension Pool {
             Thread.detachNewThread {
                 let outcome = Result { try core.join() }
                 edge.beforeResume()
-                continuation.resume(with: outcome)
+                ThreadSanitizer.resumeHidingAccesses { continuation.resume(with: outcome) }
             }
         }
         edge.afterResume()

@@ -99,7 +99,7 @@ final class TaskChannel: Sendable {
             let waiter = state.withLockedValue { $0.cancelReservation(id: id) }
             if case .task(let continuation)? = waiter {
                 resumeEdge.beforeResume()
-                continuation.resume(returning: .cancelled)
+                ThreadSanitizer.resumeHidingAccesses { continuation.resume(returning: .cancelled) }
             }
         }
         resumeEdge.afterResume()
@@ -255,7 +255,7 @@ final class TaskChannel: Sendable {
         for parker in wakes.parkers { parker.unpark() }
         for (continuation, outcome) in wakes.tasks {
             resumeEdge.beforeResume()
-            continuation.resume(returning: outcome)
+            ThreadSanitizer.resumeHidingAccesses { continuation.resume(returning: outcome) }
         }
     }
 }

@@ -24,7 +24,7 @@ struct Waiter: @unchecked Sendable {  // the continuation is resumed exactly onc
     func wake() {
         switch kind {
         case .thread(let parker): parker.unpark()
-        case .task(let continuation): continuation.resume(returning: .ready)
+        case .task(let continuation): ThreadSanitizer.resumeHidingAccesses { continuation.resume(returning: .ready) }
         }
     }
 
@@ -201,7 +201,7 @@ enum FlagWait {
             // Only this task's own waiter, resumed after unlocking; nothing else runs here.
             if let (waiter, remaining) = WaitRegistry.remove(id: id, for: object), case .task(let continuation) = waiter.kind {
                 edge()
-                continuation.resume(returning: .cancelled(last: remaining == 0))
+                ThreadSanitizer.resumeHidingAccesses { continuation.resume(returning: .cancelled(last: remaining == 0)) }
             }
         }
         return wake
