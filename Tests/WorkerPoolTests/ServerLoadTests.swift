@@ -78,6 +78,38 @@ final class ServerLoadTests: PoolTestCase {
         assertBalanced(pool)
     }
 
+    func testACancellationStormOnAwaitedAppliesInABoundedPoolNeverFreezes() async throws {
+        // `await pool.apply` in a full bounded pool: each cancellation races the caller's wait for
+        // room, its admission, and the job's own start.
+        let pool = try Pool(workers: 2, maxQueuedChunks: 4)
+        let ran = Counter()
+        let longestLine = Counter()
+        await withWatchdog("pending apply storm") {
+            await withTaskGroup(of: Void.self) { group in
+                for i in 0..<Self.stormSize {
+                    group.addTask {
+                        let request = Task {
+                            _ = try await pool.apply(i) { x -> Int in ran.increment(); return x &+ 1 }
+                        }
+                        let waiting = pool.core.channel.waitingForRoom
+                        if waiting > longestLine.value { longestLine.increment(by: waiting - longestLine.value) }
+                        await yieldRandomly()
+                        request.cancel()
+                        _ = await request.result
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(longestLine.value, 0, "no caller ever waited for room: the storm tested nothing")
+        XCTAssertEqual(pool.core.channel.waitingForRoom, 0)
+        pool.close()
+        try await pool.joined()
+        XCTAssertEqual(pool.core.channel.roomHeld, 0, "a cancelled apply kept room")
+        assertBalanced(pool)
+        let statistics = pool.statistics
+        XCTAssertEqual(statistics.itemsCompleted, ran.value, "a body ran whose result was not counted, or the reverse")
+    }
+
     func testACancellationStormOnAwaitedMapsInABoundedPoolNeverFreezes() async throws {
         let pool = try Pool(workers: 2, chunking: .guided(minimum: 2), maxQueuedChunks: 3)
         await withWatchdog("map storm") {
