@@ -175,6 +175,7 @@ final class RandomStressRun: @unchecked Sendable {  // mutable state lives in Lo
         let allFinished = Event()
         let callers = configuration.threads + configuration.tasks
         let statisticsStop = Event()
+        let scraperExited = Event()
         Thread.detachNewThread { [self] in
             // A metrics scraper: reads statistics at every moment of the run.
             while !statisticsStop.wait(timeout: .microseconds(200)) {
@@ -183,6 +184,7 @@ final class RandomStressRun: @unchecked Sendable {  // mutable state lives in Lo
                     problem("statistics out of range: \(statistics)")
                 }
             }
+            scraperExited.set()
         }
         for caller in 0..<configuration.threads {
             Thread.detachNewThread { [self] in
@@ -207,6 +209,10 @@ final class RandomStressRun: @unchecked Sendable {  // mutable state lives in Lo
             problem("the callers did not finish within \(resultTimeout * 3): a hang")
         }
         statisticsStop.set()
+        // The scraper may hold a `Pool` handle for a moment while it reads: a pool "released" by
+        // the run is released only when that handle goes too, so join() waits for the scraper to
+        // stop (seed 18039 once joined while the scraper held the last handle: `.stillRunning`).
+        if !scraperExited.wait(timeout: resultTimeout) { problem("the statistics scraper did not stop: a hang") }
         // The run ends the pool if no caller did (every caller may have finished first).
         endPool(configuration.ending == .terminate ? .terminate : .close)
         if !joinWithin(resultTimeout) { problem("join() did not return within \(resultTimeout)") }
