@@ -26,5 +26,20 @@ func valid(_ pool: Pool) async throws {
     let l = try await pool.mapAsync(1...10) { [$0] }.value
     let m = try await pool.starmapAsync([(1, 2, 3)]) { x, y, z in x + y + z }.value
     let n = try pool.imap(0..<10, chunksize: 2, buffersize: 4) { Point(x: $0, y: $0) }
-    _ = (a, b, c, d, e, f, g, h, i, j, k, l, m, n)
+    // Three- and four-element results with callback literals (these crashed the compiler before
+    // the fixed-arity overloads), and without callbacks (the variadic form, unambiguously).
+    let o = try await pool.applyAsync(3) { ($0, $0, $0) } callback: { _ in }
+    let p = try await pool.applyAsync(3) { ($0, "x", 0.5, [$0]) } callback: { a, b, c, d in _ = (a, b, c, d) }
+    let q = try await pool.applyAsync(3) { ($0, $0, $0) }.value
+    _ = (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q)
+}
+
+func validBlocking(_ pool: Pool) throws {
+    let a = try pool.applyAsync(3) { ($0, String($0), $0 * 2) } callback: { print($0.1) }
+    let b = try pool.applyAsync(3) { ($0, $0, $0, $0) } callback: { _ in } errorCallback: { print($0) }
+    let c = try pool.applyAsync(3) { ($0, $0, $0, $0, $0) }
+    // Five elements and a callback: the typed constant that docs/porting.md shows.
+    let done: @Sendable ((Int, Int, Int, Int, Int)) -> Void = { print($0) }
+    let d = try pool.applyAsync(3, { ($0, $0, $0, $0, $0) }, callback: done)
+    _ = (a, b, c, d)
 }

@@ -38,12 +38,7 @@ extension Pool {
         callback: (@Sendable ((R0, R1, repeat each R)) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) throws -> AsyncResult<(R0, R1, repeat each R)> {
-        let relay = RelayResult<(R0, R1, repeat each R), PackRows<R0, R1, repeat each R>>(core: core)
-        let reserved = try core.reserve()
-        let source = try submitApply(argument, { PackRows([try body($0)]) }, relay.sourceCallbacks(Callbacks(onSuccess: callback, onFailure: errorCallback)),
-                                     reserved: reserved)
-        relay.source = source
-        return relay
+        try submitTupleApply(argument, body, Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: try core.reserve())
     }
 
     /// `apply` for Swift concurrency, for a body that returns a tuple.
@@ -70,12 +65,82 @@ extension Pool {
         callback: (@Sendable ((R0, R1, repeat each R)) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) async throws -> AsyncResult<(R0, R1, repeat each R)> {
+        try submitTupleApply(argument, body, Callbacks(onSuccess: callback, onFailure: errorCallback),
+                             reserved: try await core.reserveSuspending())
+    }
+
+    /// Submits a tuple-returning apply through a relay (the rows cross the codec; the caller gets
+    /// the tuple). `reserved` says whether room was taken for it.
+    private func submitTupleApply<T: Codable & Sendable, R0: Codable & Sendable, R1: Codable & Sendable, each R: Codable & Sendable>(
+        _ argument: T,
+        _ body: @escaping @Sendable (T) throws -> (R0, R1, repeat each R),
+        _ callbacks: Callbacks<(R0, R1, repeat each R)>,
+        reserved: Bool
+    ) throws -> AsyncResult<(R0, R1, repeat each R)> {
         let relay = RelayResult<(R0, R1, repeat each R), PackRows<R0, R1, repeat each R>>(core: core)
-        let reserved = try await core.reserveSuspending()
-        let source = try submitApply(argument, { PackRows([try body($0)]) }, relay.sourceCallbacks(Callbacks(onSuccess: callback, onFailure: errorCallback)),
-                                     reserved: reserved)
-        relay.source = source
+        relay.source = try submitApply(argument, { PackRows([try body($0)]) }, relay.sourceCallbacks(callbacks), reserved: reserved)
         return relay
+    }
+
+    // MARK: applyAsync with a callback, for three- and four-element tuples
+    //
+    // Swift 6.3 crashes (SILGen, signal 11) compiling a closure literal passed where the parameter
+    // type is a tuple holding a non-empty pack, `((R0, R1, repeat each R)) -> Void`: so a
+    // `callback: { ... }` on the variadic forms above crashed the compiler for any tuple of three
+    // or more. These overloads take the callback with a fixed-arity tuple, so the caller's closure
+    // literal has a concrete type; a pair never needed them (its pack is empty). From five
+    // elements on, bind the callback to a typed `let` first (docs/porting.md).
+
+    /// `applyAsync` for a body that returns three values, with callbacks (see the variadic form).
+    ///
+    /// - Throws: as `applyAsync`.
+    public func applyAsync<T: Codable & Sendable, R0: Codable & Sendable, R1: Codable & Sendable, R2: Codable & Sendable>(
+        _ argument: T,
+        _ body: @escaping @Sendable (T) throws -> (R0, R1, R2),
+        callback: (@Sendable ((R0, R1, R2)) -> Void)?,
+        errorCallback: (@Sendable (any Error) -> Void)? = nil
+    ) throws -> AsyncResult<(R0, R1, R2)> {
+        try submitTupleApply(argument, body, Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: try core.reserve())
+    }
+
+    /// `applyAsync` for a body that returns four values, with callbacks (see the variadic form).
+    ///
+    /// - Throws: as `applyAsync`.
+    public func applyAsync<T: Codable & Sendable, R0: Codable & Sendable, R1: Codable & Sendable, R2: Codable & Sendable,
+                           R3: Codable & Sendable>(
+        _ argument: T,
+        _ body: @escaping @Sendable (T) throws -> (R0, R1, R2, R3),
+        callback: (@Sendable ((R0, R1, R2, R3)) -> Void)?,
+        errorCallback: (@Sendable (any Error) -> Void)? = nil
+    ) throws -> AsyncResult<(R0, R1, R2, R3)> {
+        try submitTupleApply(argument, body, Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: try core.reserve())
+    }
+
+    /// `applyAsync` for Swift concurrency, for a body that returns three values, with callbacks.
+    ///
+    /// - Throws: as `applyAsync`.
+    public func applyAsync<T: Codable & Sendable, R0: Codable & Sendable, R1: Codable & Sendable, R2: Codable & Sendable>(
+        _ argument: T,
+        _ body: @escaping @Sendable (T) throws -> (R0, R1, R2),
+        callback: (@Sendable ((R0, R1, R2)) -> Void)?,
+        errorCallback: (@Sendable (any Error) -> Void)? = nil
+    ) async throws -> AsyncResult<(R0, R1, R2)> {
+        try submitTupleApply(argument, body, Callbacks(onSuccess: callback, onFailure: errorCallback),
+                             reserved: try await core.reserveSuspending())
+    }
+
+    /// `applyAsync` for Swift concurrency, for a body that returns four values, with callbacks.
+    ///
+    /// - Throws: as `applyAsync`.
+    public func applyAsync<T: Codable & Sendable, R0: Codable & Sendable, R1: Codable & Sendable, R2: Codable & Sendable,
+                           R3: Codable & Sendable>(
+        _ argument: T,
+        _ body: @escaping @Sendable (T) throws -> (R0, R1, R2, R3),
+        callback: (@Sendable ((R0, R1, R2, R3)) -> Void)?,
+        errorCallback: (@Sendable (any Error) -> Void)? = nil
+    ) async throws -> AsyncResult<(R0, R1, R2, R3)> {
+        try submitTupleApply(argument, body, Callbacks(onSuccess: callback, onFailure: errorCallback),
+                             reserved: try await core.reserveSuspending())
     }
 
     // MARK: map

@@ -91,6 +91,73 @@ final class TupleResultTests: PoolTestCase {
         }
     }
 
+    func testTupleJobsInFlightWhileWorkersAreReplaced() throws {
+        // Worker replacement (`maxTasksPerWorker: 1`) with every tuple form in flight at once, on
+        // a bounded pool, with callbacks on a caller's queue: every result arrives, once, right.
+        let callbacks = DispatchQueue(label: "tuple-replacement-callbacks")
+        for codec in [TaskCodec.binary, .passthrough, .json] {
+            let pool = try Pool(workers: 2, maxTasksPerWorker: 1, codec: codec, maxQueuedChunks: 3, callbackQueue: callbacks)
+            let called = Counter()
+            let applies = try (0..<20).map { i in
+                try pool.applyAsync(i) { ($0, String($0), $0 * 2) } callback: { _ in called.increment() }
+            }
+            let map = try pool.mapAsync(Array(0..<50), chunksize: 3) { ($0, $0 % 7) } callback: { _ in called.increment() }
+            let star = try pool.starmapAsync((0..<30).map { ($0, "s\($0)") }, chunksize: 4) { n, s in (s, n + 1) }
+            let stream = try pool.imap(0..<40, chunksize: 5) { ($0, -$0) }
+            for (i, result) in applies.enumerated() {
+                let value = try result.get(timeout: generous)
+                XCTAssertEqual(value.0, i, "\(codec)")
+                XCTAssertEqual(value.1, String(i))
+                XCTAssertEqual(value.2, i * 2)
+            }
+            let mapped = try map.get(timeout: generous)
+            XCTAssertEqual(mapped.map(\.0), Array(0..<50), "\(codec)")
+            XCTAssertEqual(mapped.map(\.1), (0..<50).map { $0 % 7 })
+            let starred = try star.get(timeout: generous)
+            XCTAssertEqual(starred.map(\.0), (0..<30).map { "s\($0)" })
+            XCTAssertEqual(starred.map(\.1), Array(1...30))
+            let streamed = drainOutcomes(stream).map { try! $0.get() }
+            XCTAssertEqual(streamed.map(\.0), Array(0..<40))
+            XCTAssertEqual(streamed.map(\.1), (0..<40).map { -$0 })
+            pool.close()
+            try pool.join()
+            XCTAssertEqual(called.value, 21, "\(codec): each callback exactly once")
+            let statistics = pool.statistics
+            XCTAssertGreaterThan(statistics.workerRestarts, 10, "\(codec): workers were replaced while tuple jobs were in flight")
+            XCTAssertEqual(statistics.itemsSubmitted, 140)
+            XCTAssertEqual(statistics.itemsCompleted, 140)
+            XCTAssertEqual(statistics.jobsInCache, 0)
+        }
+    }
+
+    func testCallbacksOfThreeAndFourElementResultsAreClosureLiterals() throws {
+        // These closure literals crashed the compiler (signal 11) before the fixed-arity overloads.
+        try withPool(workers: 2) { pool in
+            let seen = Recorder<String>()
+            let three = try pool.applyAsync(7) { ($0, String($0), $0 * 2) } callback: { seen.append("3: \($0.0) \($0.1) \($0.2)") }
+            let four = try pool.applyAsync(8) { ($0, "x", 0.5, [$0]) } callback: { a, b, c, d in seen.append("4: \(a) \(b) \(c) \(d)") }
+            XCTAssertEqual(try three.get(timeout: generous).1, "7")
+            XCTAssertEqual(try four.get(timeout: generous).3, [8])
+            XCTAssertEqual(Set(seen.values), ["3: 7 7 14", "4: 8 x 0.5 [8]"], "each callback ran before its result was ready")
+        }
+    }
+
+    func testAwaitedCallbacksOfThreeAndFourElementResultsAreClosureLiterals() async throws {
+        let pool = try Pool(workers: 2)
+        let seen = Recorder<String>()
+        let three = try await pool.applyAsync(9) { ($0, $0 + 1, $0 + 2) } callback: { _ in seen.append("3") }
+        let four = try await pool.applyAsync(10) { ($0, $0, $0, $0) } callback: { _ in seen.append("4") } errorCallback: { _ in
+            seen.append("error")
+        }
+        let threeValue = try await three.value
+        let fourValue = try await four.value
+        XCTAssertEqual(threeValue.2, 11)
+        XCTAssertEqual(fourValue.3, 10)
+        XCTAssertEqual(Set(seen.values), ["3", "4"])
+        pool.close()
+        try await pool.joined()
+    }
+
     func testAnEmptyMapOfTuplesIsReadyAtOnce() throws {
         try withPool(workers: 2) { pool in
             let called = Recorder<Int>()
