@@ -1,13 +1,16 @@
 /// The errors that the pool itself raises. A body's own error is never wrapped in one of these:
 /// `get()`, `map` and `next()` rethrow it as the body threw it.
 public enum PoolError: Error, Equatable, Sendable {
-    /// A submission to a pool that is closed or terminated (a broken pool answers `.broken`).
+    /// A submission to a pool that is closed or terminated (a broken pool answers `.broken`); also
+    /// a submitter still waiting for room in a bounded pool when `close()` or `terminate()` comes,
+    /// and an imap with `buffersize` that `close()` cut short, after the items it read.
     /// Python: `ValueError("Pool not running")`.
     case notRunning
     /// `join()` was called before `close()` or `terminate()`. Python: `ValueError("Pool is still running")`.
     case stillRunning
-    /// `get`, `wait`-based calls, `next(timeout:)` or `Channel.receive(timeout:)` ran out of time.
-    /// The object stays usable. Python: `multiprocessing.TimeoutError`.
+    /// `get(timeout:)`, `next(timeout:)`, `Channel.send(_:timeout:)` or `Channel.receive(timeout:)`
+    /// ran out of time (`wait(timeout:)` returns `false` instead). The object stays usable.
+    /// Python: `multiprocessing.TimeoutError`.
     case timeout
     /// `isSuccessful` was asked before the result was ready. Python: `ValueError` from `successful()`.
     case notReady
@@ -16,7 +19,9 @@ public enum PoolError: Error, Equatable, Sendable {
     /// An initializer threw; the text names the worker and the error. Every pending and later
     /// submission fails with it.
     case broken(String)
-    /// An argument was out of range; the text names the argument and the value.
+    /// An argument was out of range (the text names the argument and the value), a collection's
+    /// iteration ended before its `count`, or `join()` was called from one of the pool's own
+    /// workers or callbacks, or on the queue its callbacks target.
     case invalidArgument(String)
     /// An argument or a result could not be encoded or decoded by the pool's codec; the text says
     /// which side, which type and why (`underlyingError` gives the codec's own error). Only the job

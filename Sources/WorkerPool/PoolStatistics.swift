@@ -8,8 +8,8 @@ public struct PoolStatistics: Sendable, Equatable, CustomStringConvertible {
     public var workersAlive = 0
     /// Workers running a chunk right now.
     public var workersBusy = 0
-    /// Chunks not started yet, over every job in the cache (exact for fixed chunk sizes,
-    /// estimated for guided and adaptive ones; an imap counts what it has read but not started).
+    /// Entries waiting for a worker: the queue that `maxQueuedChunks` bounds. An apply is one
+    /// entry; a map or imap is one entry at a time (its next chunk, cut when a worker takes it).
     public var chunksQueued = 0
     /// Chunks that workers have finished.
     public var chunksCompleted = 0

@@ -17,7 +17,7 @@ public struct TrapezoidChunkSizer: ChunkSizer {
     public let plannedChunks: Int?
     private var issued = 0
 
-    /// Sizes falling linearly from `first` (default `count / (2 × workers)`) to `last`.
+    /// Sizes falling linearly from `first` (default `ceil(count / (2 × workers))`) to `last`.
     public init(first: Int?, last: Int, workers: Int, count: Int?) {
         let last = max(last, 1)
         self.last = last
