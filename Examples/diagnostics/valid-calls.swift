@@ -31,7 +31,14 @@ func valid(_ pool: Pool) async throws {
     let o = try await pool.applyAsync(3) { ($0, $0, $0) } callback: { _ in }
     let p = try await pool.applyAsync(3) { ($0, "x", 0.5, [$0]) } callback: { a, b, c, d in _ = (a, b, c, d) }
     let q = try await pool.applyAsync(3) { ($0, $0, $0) }.value
-    _ = (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q)
+    // Callback literals that hand a tuple element to an `Any` parameter (`print`): these failed to
+    // type-check ("cannot conform to 'Decodable'") before the fixed-arity overloads.
+    let r = try await pool.applyAsync(3) { ($0, 1) } callback: { print($0.0) }
+    let s = try await pool.mapAsync(words) { ($0, 1) } callback: { print($0.count) }
+    let t = try await pool.mapAsync(words) { ($0, 1, 2.5) } callback: { rows in print(rows.count) }
+    let u = try await pool.starmapAsync(pairs) { w, c in (w, c) } callback: { print($0) }
+    let v = try await pool.starmapAsync(pairs) { w, c in (w, c, [c]) } callback: { print($0.first?.2 ?? []) }
+    _ = (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v)
 }
 
 func validBlocking(_ pool: Pool) throws {
@@ -41,5 +48,9 @@ func validBlocking(_ pool: Pool) throws {
     // Five elements and a callback: the typed constant that docs/porting.md shows.
     let done: @Sendable ((Int, Int, Int, Int, Int)) -> Void = { print($0) }
     let d = try pool.applyAsync(3, { ($0, $0, $0, $0, $0) }, callback: done)
-    _ = (a, b, c, d)
+    let e = try pool.applyAsync(3) { ($0, 1) } callback: { print($0.0) }
+    let f = try pool.mapAsync(["a"]) { ($0, 1) } callback: { print($0.count) } errorCallback: { print($0) }
+    let g = try pool.starmapAsync([(1, 2)]) { x, y in (x, y, x + y) } callback: { print($0.count) }
+    let h = try pool.mapAsync(["a"], chunksize: 1) { ($0, 1) }
+    _ = (a, b, c, d, e, f, g, h)
 }

@@ -71,7 +71,7 @@ extension Pool {
 
     /// Submits a tuple-returning apply through a relay (the rows cross the codec; the caller gets
     /// the tuple). `reserved` says whether room was taken for it.
-    private func submitTupleApply<T: Codable & Sendable, R0: Codable & Sendable, R1: Codable & Sendable, each R: Codable & Sendable>(
+    func submitTupleApply<T: Codable & Sendable, R0: Codable & Sendable, R1: Codable & Sendable, each R: Codable & Sendable>(
         _ argument: T,
         _ body: @escaping @Sendable (T) throws -> (R0, R1, repeat each R),
         _ callbacks: Callbacks<(R0, R1, repeat each R)>,
@@ -80,67 +80,6 @@ extension Pool {
         let relay = RelayResult<(R0, R1, repeat each R), PackRows<R0, R1, repeat each R>>(core: core)
         relay.source = try submitApply(argument, { PackRows([try body($0)]) }, relay.sourceCallbacks(callbacks), reserved: reserved)
         return relay
-    }
-
-    // MARK: applyAsync with a callback, for three- and four-element tuples
-    //
-    // Swift 6.3 crashes (SILGen, signal 11) compiling a closure literal passed where the parameter
-    // type is a tuple holding a non-empty pack, `((R0, R1, repeat each R)) -> Void`: so a
-    // `callback: { ... }` on the variadic forms above crashed the compiler for any tuple of three
-    // or more. These overloads take the callback with a fixed-arity tuple, so the caller's closure
-    // literal has a concrete type; a pair never needed them (its pack is empty). From five
-    // elements on, bind the callback to a typed `let` first (docs/porting.md).
-
-    /// `applyAsync` for a body that returns three values, with callbacks (see the variadic form).
-    ///
-    /// - Throws: as `applyAsync`.
-    public func applyAsync<T: Codable & Sendable, R0: Codable & Sendable, R1: Codable & Sendable, R2: Codable & Sendable>(
-        _ argument: T,
-        _ body: @escaping @Sendable (T) throws -> (R0, R1, R2),
-        callback: (@Sendable ((R0, R1, R2)) -> Void)?,
-        errorCallback: (@Sendable (any Error) -> Void)? = nil
-    ) throws -> AsyncResult<(R0, R1, R2)> {
-        try submitTupleApply(argument, body, Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: try core.reserve())
-    }
-
-    /// `applyAsync` for a body that returns four values, with callbacks (see the variadic form).
-    ///
-    /// - Throws: as `applyAsync`.
-    public func applyAsync<T: Codable & Sendable, R0: Codable & Sendable, R1: Codable & Sendable, R2: Codable & Sendable,
-                           R3: Codable & Sendable>(
-        _ argument: T,
-        _ body: @escaping @Sendable (T) throws -> (R0, R1, R2, R3),
-        callback: (@Sendable ((R0, R1, R2, R3)) -> Void)?,
-        errorCallback: (@Sendable (any Error) -> Void)? = nil
-    ) throws -> AsyncResult<(R0, R1, R2, R3)> {
-        try submitTupleApply(argument, body, Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: try core.reserve())
-    }
-
-    /// `applyAsync` for Swift concurrency, for a body that returns three values, with callbacks.
-    ///
-    /// - Throws: as `applyAsync`.
-    public func applyAsync<T: Codable & Sendable, R0: Codable & Sendable, R1: Codable & Sendable, R2: Codable & Sendable>(
-        _ argument: T,
-        _ body: @escaping @Sendable (T) throws -> (R0, R1, R2),
-        callback: (@Sendable ((R0, R1, R2)) -> Void)?,
-        errorCallback: (@Sendable (any Error) -> Void)? = nil
-    ) async throws -> AsyncResult<(R0, R1, R2)> {
-        try submitTupleApply(argument, body, Callbacks(onSuccess: callback, onFailure: errorCallback),
-                             reserved: try await core.reserveSuspending())
-    }
-
-    /// `applyAsync` for Swift concurrency, for a body that returns four values, with callbacks.
-    ///
-    /// - Throws: as `applyAsync`.
-    public func applyAsync<T: Codable & Sendable, R0: Codable & Sendable, R1: Codable & Sendable, R2: Codable & Sendable,
-                           R3: Codable & Sendable>(
-        _ argument: T,
-        _ body: @escaping @Sendable (T) throws -> (R0, R1, R2, R3),
-        callback: (@Sendable ((R0, R1, R2, R3)) -> Void)?,
-        errorCallback: (@Sendable (any Error) -> Void)? = nil
-    ) async throws -> AsyncResult<(R0, R1, R2, R3)> {
-        try submitTupleApply(argument, body, Callbacks(onSuccess: callback, onFailure: errorCallback),
-                             reserved: try await core.reserveSuspending())
     }
 
     // MARK: map
@@ -171,11 +110,7 @@ extension Pool {
         callback: (@Sendable ([(R0, R1, repeat each R)]) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) throws -> MapResult<(R0, R1, repeat each R)> where S.Element: Codable & Sendable {
-        let plan = try planMap(countedSource(items), chunksize: chunksize, chunking: chunking)
-        let reserved = try core.reserve()
-        return try submitMap(plan, pipeline: unaryPipeline(S.Element.self, results: tupleCoder(R0.self, R1.self, repeat (each R).self),
-                                                           Kernels.unary(body)),
-                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
+        try submitTupleMap(items, chunksize, chunking, body, Callbacks(onSuccess: callback, onFailure: errorCallback))
     }
 
     /// `map` for Swift concurrency, for a body that returns a tuple.
@@ -202,11 +137,33 @@ extension Pool {
         callback: (@Sendable ([(R0, R1, repeat each R)]) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) async throws -> MapResult<(R0, R1, repeat each R)> where S.Element: Codable & Sendable {
+        try await submitTupleMapSuspending(items, chunksize, chunking, body, Callbacks(onSuccess: callback, onFailure: errorCallback))
+    }
+
+    /// `mapAsync` of tuples: plans, takes room (blocking in a full bounded pool), submits.
+    func submitTupleMap<S: Sequence, R0: Codable & Sendable, R1: Codable & Sendable, each R: Codable & Sendable>(
+        _ items: sending S, _ chunksize: Int?, _ chunking: ChunkingStrategy?,
+        _ body: @escaping @Sendable (S.Element) throws -> (R0, R1, repeat each R),
+        _ callbacks: Callbacks<[(R0, R1, repeat each R)]>
+    ) throws -> MapResult<(R0, R1, repeat each R)> where S.Element: Codable & Sendable {
+        let plan = try planMap(countedSource(items), chunksize: chunksize, chunking: chunking)
+        let reserved = try core.reserve()
+        return try submitMap(plan, pipeline: unaryPipeline(S.Element.self, results: tupleCoder(R0.self, R1.self, repeat (each R).self),
+                                                           Kernels.unary(body)),
+                             callbacks: callbacks, reserved: reserved)
+    }
+
+    /// `mapAsync` of tuples for Swift concurrency: as `submitTupleMap`, suspending for room.
+    func submitTupleMapSuspending<S: Sequence, R0: Codable & Sendable, R1: Codable & Sendable, each R: Codable & Sendable>(
+        _ items: sending S, _ chunksize: Int?, _ chunking: ChunkingStrategy?,
+        _ body: @escaping @Sendable (S.Element) throws -> (R0, R1, repeat each R),
+        _ callbacks: Callbacks<[(R0, R1, repeat each R)]>
+    ) async throws -> MapResult<(R0, R1, repeat each R)> where S.Element: Codable & Sendable {
         let plan = try planMap(countedSource(items), chunksize: chunksize, chunking: chunking)
         let reserved = try await core.reserveSuspending()
         return try submitMap(plan, pipeline: unaryPipeline(S.Element.self, results: tupleCoder(R0.self, R1.self, repeat (each R).self),
                                                            Kernels.unary(body)),
-                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
+                             callbacks: callbacks, reserved: reserved)
     }
 
     // MARK: starmap
@@ -236,11 +193,7 @@ extension Pool {
         callback: (@Sendable ([(R0, R1, repeat each R)]) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) throws -> MapResult<(R0, R1, repeat each R)> {
-        let plan = try planMap((ArraySource(items), items.count), chunksize: chunksize, chunking: chunking)
-        let reserved = try core.reserve()
-        return try submitMap(plan, pipeline: spreadPipeline(repeat (each A).self, results: tupleCoder(R0.self, R1.self, repeat (each R).self),
-                                                            Kernels.spread(body)),
-                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
+        try submitTupleStarmap(items, chunksize, chunking, body, Callbacks(onSuccess: callback, onFailure: errorCallback))
     }
 
     /// `starmap` for Swift concurrency, for a body that returns a tuple.
@@ -267,11 +220,34 @@ extension Pool {
         callback: (@Sendable ([(R0, R1, repeat each R)]) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) async throws -> MapResult<(R0, R1, repeat each R)> {
+        try await submitTupleStarmapSuspending(items, chunksize, chunking, body, Callbacks(onSuccess: callback, onFailure: errorCallback))
+    }
+
+    /// `starmapAsync` of tuples: plans, takes room (blocking in a full bounded pool), submits.
+    func submitTupleStarmap<each A: Codable & Sendable, R0: Codable & Sendable, R1: Codable & Sendable, each R: Codable & Sendable>(
+        _ items: [(repeat each A)], _ chunksize: Int?, _ chunking: ChunkingStrategy?,
+        _ body: @escaping @Sendable (repeat each A) throws -> (R0, R1, repeat each R),
+        _ callbacks: Callbacks<[(R0, R1, repeat each R)]>
+    ) throws -> MapResult<(R0, R1, repeat each R)> {
+        let plan = try planMap((ArraySource(items), items.count), chunksize: chunksize, chunking: chunking)
+        let reserved = try core.reserve()
+        return try submitMap(plan, pipeline: spreadPipeline(repeat (each A).self, results: tupleCoder(R0.self, R1.self, repeat (each R).self),
+                                                            Kernels.spread(body)),
+                             callbacks: callbacks, reserved: reserved)
+    }
+
+    /// `starmapAsync` of tuples for Swift concurrency: as `submitTupleStarmap`, suspending for room.
+    func submitTupleStarmapSuspending<each A: Codable & Sendable, R0: Codable & Sendable, R1: Codable & Sendable,
+                                              each R: Codable & Sendable>(
+        _ items: [(repeat each A)], _ chunksize: Int?, _ chunking: ChunkingStrategy?,
+        _ body: @escaping @Sendable (repeat each A) throws -> (R0, R1, repeat each R),
+        _ callbacks: Callbacks<[(R0, R1, repeat each R)]>
+    ) async throws -> MapResult<(R0, R1, repeat each R)> {
         let plan = try planMap((ArraySource(items), items.count), chunksize: chunksize, chunking: chunking)
         let reserved = try await core.reserveSuspending()
         return try submitMap(plan, pipeline: spreadPipeline(repeat (each A).self, results: tupleCoder(R0.self, R1.self, repeat (each R).self),
                                                             Kernels.spread(body)),
-                             callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
+                             callbacks: callbacks, reserved: reserved)
     }
 
     // MARK: imap, imapUnordered: tuple results

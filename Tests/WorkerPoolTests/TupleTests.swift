@@ -30,6 +30,16 @@ func drainOutcomes<R>(_ iterator: IMapIterator<R>) -> [Result<R, any Error>] {
     }
 }
 
+/// Takes any value, as `print` does, and keeps its description.
+final class AnySink: @unchecked Sendable {  // `box` is guarded by its own lock
+    private let box = LockedBox.make([String]())
+    func take(_ value: Any) {
+        let text = String(describing: value)
+        box.withLockedValue { $0.append(text) }
+    }
+    var descriptions: [String] { box.withLockedValue { $0 } }
+}
+
 final class TupleResultTests: PoolTestCase {
     func testApplyReturnsTuplesThroughEveryCodec() throws {
         for codec in everyCodec {
@@ -142,18 +152,40 @@ final class TupleResultTests: PoolTestCase {
         }
     }
 
-    func testAwaitedCallbacksOfThreeAndFourElementResultsAreClosureLiterals() async throws {
-        let pool = try Pool(workers: 2)
-        let seen = Recorder<String>()
-        let three = try await pool.applyAsync(9) { ($0, $0 + 1, $0 + 2) } callback: { _ in seen.append("3") }
-        let four = try await pool.applyAsync(10) { ($0, $0, $0, $0) } callback: { _ in seen.append("4") } errorCallback: { _ in
-            seen.append("error")
+    func testSingleExpressionCallbacksThatTakeAnyTypeCheckAndRunOnce() throws {
+        // `{ sink.take($0.count) }` hands a value to an `Any` parameter, as `{ print($0.count) }`
+        // does: on the variadic forms alone this failed to type-check ("'(Int, Int)' cannot conform
+        // to 'Decodable'").
+        let sink = AnySink()
+        try withPool(workers: 2, maxQueuedChunks: 4) { pool in
+            let pair = try pool.applyAsync(3) { ($0, $0 * 2) } callback: { sink.take($0.1) }
+            let rows = try pool.mapAsync(["a", "bb", "ccc"], chunksize: 1) { ($0, $0.count) } callback: { sink.take($0.count) }
+            let triples = try pool.mapAsync([1, 2]) { ($0, $0 + 1, [$0]) } callback: { sink.take($0.map(\.2)) }
+            let spread = try pool.starmapAsync([(1, "x"), (2, "y")]) { n, s in (s, n) } callback: { sink.take($0.map(\.0)) }
+            let spreadTriples = try pool.starmapAsync([(1, 2)], chunksize: 1) { a, b in (a, b, a + b) } callback: { sink.take($0[0].2) }
+            XCTAssertEqual(try pair.get(timeout: generous).1, 6)
+            XCTAssertEqual(try rows.get(timeout: generous).map(\.1), [1, 2, 3])
+            XCTAssertEqual(try triples.get(timeout: generous).map(\.2), [[1], [2]])
+            XCTAssertEqual(try spread.get(timeout: generous).map(\.0), ["x", "y"])
+            XCTAssertEqual(try spreadTriples.get(timeout: generous)[0].2, 3)
         }
-        let threeValue = try await three.value
-        let fourValue = try await four.value
-        XCTAssertEqual(threeValue.2, 11)
-        XCTAssertEqual(fourValue.3, 10)
-        XCTAssertEqual(Set(seen.values), ["3", "4"])
+        XCTAssertEqual(Set(sink.descriptions), ["6", "3", "[[1], [2]]", "[\"x\", \"y\"]", "3"])
+        XCTAssertEqual(sink.descriptions.count, 5, "each callback exactly once")
+    }
+
+    func testAwaitedSingleExpressionCallbacksThatTakeAnyTypeCheckAndRunOnce() async throws {
+        let sink = AnySink()
+        let pool = try Pool(workers: 2)
+        let pair = try await pool.applyAsync(3) { ($0, $0 * 2) } callback: { sink.take($0.0) }
+        let rows = try await pool.mapAsync(["a", "bb"]) { ($0, $0.count) } callback: { sink.take($0.count) }
+        let spread = try await pool.starmapAsync([(1, 2)]) { a, b in (a, b, a * b) } callback: { sink.take($0[0].2) }
+        let pairValue = try await pair.value
+        let rowsValue = try await rows.value
+        let spreadValue = try await spread.value
+        XCTAssertEqual(pairValue.0, 3)
+        XCTAssertEqual(rowsValue.map(\.1), [1, 2])
+        XCTAssertEqual(spreadValue[0].2, 2)
+        XCTAssertEqual(sink.descriptions.sorted(), ["2", "2", "3"])
         pool.close()
         try await pool.joined()
     }

@@ -67,7 +67,9 @@ enum ThreadSanitizer {
     /// with no annotation at all, and TSan reports those accesses as racing with the task's next
     /// use of its frame (it did, in CI, from `joined()`). No `ResumeEdge` or lock can order them,
     /// since they happen after the resumer's last release. Only the resume's own reads and writes
-    /// are hidden; its synchronization, and everything before and after it, stay checked.
+    /// are hidden; its synchronization, and everything before and after it, stay checked. (With
+    /// Swift's executors the resume only enqueues the task. A custom executor whose `enqueue`
+    /// ran the job inline would run the task inside this window, hidden from TSan too.)
     @inline(__always)
     static func resumeHidingAccesses(_ resume: () -> Void) {
         guard let hooks else { return resume() }
