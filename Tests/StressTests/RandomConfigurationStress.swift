@@ -228,7 +228,7 @@ final class RandomStressRun: @unchecked Sendable {  // mutable state lives in Lo
         _ = joinWithin(resultTimeout)
         _ = holder.withLockedValue { held -> Pool? in defer { held = nil }; return held }
         let deadline = ContinuousClock.now + .seconds(30)
-        while ProcessProbe.threadCount(named: WorkerContext.namePrefix) != 0 && ContinuousClock.now < deadline { Event().wait(timeout: .milliseconds(2)) }
+        while WorkerThread.liveCount != 0 && ContinuousClock.now < deadline { Event().wait(timeout: .milliseconds(2)) }
     }
 
     private func joinWithin(_ timeout: Duration) -> Bool {
@@ -258,8 +258,8 @@ final class RandomStressRun: @unchecked Sendable {  // mutable state lives in Lo
             if callbackQueue != nil && !onQueue { problem("\(what): a callback ran off the caller's queue") }
         }
         let deadline = ContinuousClock.now + .seconds(30)
-        while ProcessProbe.threadCount(named: WorkerContext.namePrefix) != 0 && ContinuousClock.now < deadline { Event().wait(timeout: .milliseconds(2)) }
-        if ProcessProbe.threadCount(named: WorkerContext.namePrefix) != 0 { problem("\(ProcessProbe.threadCount(named: WorkerContext.namePrefix)) pool threads left 30 s after join") }
+        while WorkerThread.liveCount != 0 && ContinuousClock.now < deadline { Event().wait(timeout: .milliseconds(2)) }
+        if WorkerThread.liveCount != 0 { problem("\(WorkerThread.liveCount) pool threads left 30 s after join") }
     }
 
     // MARK: Ending the pool

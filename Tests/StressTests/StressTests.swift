@@ -88,8 +88,8 @@ final class StressTests: XCTestCase {
             }
         }
         let start = ContinuousClock.now
-        while ProcessProbe.threadCount(named: WorkerContext.namePrefix) != 0 && ContinuousClock.now - start < .seconds(60) { Event().wait(timeout: .milliseconds(2)) }
-        XCTAssertEqual(ProcessProbe.threadCount(named: WorkerContext.namePrefix), 0)
+        while WorkerThread.liveCount != 0 && ContinuousClock.now - start < .seconds(60) { Event().wait(timeout: .milliseconds(2)) }
+        XCTAssertEqual(WorkerThread.liveCount, 0)
         XCTAssertLessThanOrEqual(ProcessProbe.threadCount(), threadsBefore + 2, "threads grew")
         let growth = ProcessProbe.residentBytes() - residentBefore
         print("200 pools: resident memory grew by \(growth / 1024) KiB")
@@ -159,8 +159,8 @@ final class StressTests: XCTestCase {
             XCTAssertEqual(try result.get(timeout: .seconds(60)), i, "released, not terminated: every result arrives")
         }
         let start = ContinuousClock.now
-        while ProcessProbe.threadCount(named: WorkerContext.namePrefix) != 0 && ContinuousClock.now - start < .seconds(60) { Event().wait(timeout: .milliseconds(2)) }
-        XCTAssertEqual(ProcessProbe.threadCount(named: WorkerContext.namePrefix), 0)
+        while WorkerThread.liveCount != 0 && ContinuousClock.now - start < .seconds(60) { Event().wait(timeout: .milliseconds(2)) }
+        XCTAssertEqual(WorkerThread.liveCount, 0)
     }
 
     func testEndlessIMapRunsInBoundedMemory() throws {

@@ -96,12 +96,35 @@ final class PoolLifecycleTests: PoolTestCase {
         XCTAssertEqual(poolThreadCount(), 0)
         let pool = try Pool(workers: 3)
         XCTAssertEqual(try pool.map(Array(0..<100)) { $0 }, Array(0..<100))
+        XCTAssertEqual(poolThreadCount(), 3)
         // A thread names itself first thing, but a worker that has not run yet still has its
         // creator's name: wait for the three names rather than assume they are there.
-        XCTAssertTrue(pollUntil { poolThreadCount() == 3 }, "\(threadNames())")
+        XCTAssertTrue(pollUntil { ProcessProbe.threadCount(named: WorkerContext.namePrefix) >= 3 }, "\(threadNames())")
         pool.close()
         try pool.join()
         XCTAssertEqual(poolThreadCount(), 0)
+    }
+
+    func testAThreadThatABodyStartsIsNotAPoolThread() throws {
+        // On Linux a new thread takes its creator's name, so a thread started from a worker (by a
+        // body, or by libdispatch to run a callback) is also called `WPool.<id>` and may outlive
+        // the pool. The random stress once counted such a thread as a leaked worker.
+        let pool = try Pool(workers: 1)
+        let started = Event()
+        let release = Event()
+        defer { release.set() }
+        _ = try pool.apply(0) { (x: Int) -> Int in
+            Thread.detachNewThread { started.set(); release.wait(timeout: generous) }
+            return x
+        }
+        XCTAssertTrue(started.wait(timeout: generous))
+        pool.close()
+        try pool.join()
+        XCTAssertEqual(poolThreadCount(), 0, "the pool's own thread is gone")
+        #if os(Linux)
+        XCTAssertGreaterThanOrEqual(ProcessProbe.threadCount(named: WorkerContext.namePrefix), 1,
+                                    "the body's thread carries the worker's name: counting by name would call it a leak")
+        #endif
     }
 
     func testMaxTasksPerWorkerReplacesWorkersAndRerunsTheInitializer() throws {

@@ -50,8 +50,9 @@ struct CountingSequence: Sequence, Sendable {
     func makeIterator() -> Iterator { Iterator(counter: counter, limit: limit) }
 }
 
-/// The OS threads of this process whose name starts with `WPool.` (the pools' workers).
-func poolThreadCount() -> Int { ProcessProbe.threadCount(named: WorkerContext.namePrefix) }
+/// The pools' worker threads that are running now, in the whole process (`WorkerThread.liveCount`:
+/// not a count by name, which would include threads that a worker's code started).
+func poolThreadCount() -> Int { WorkerThread.liveCount }
 
 /// Every thread's name, for a failure message.
 func threadNames() -> [String] { ProcessProbe.threadNames() }

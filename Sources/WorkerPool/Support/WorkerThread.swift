@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -21,9 +23,21 @@ struct WorkerThread: @unchecked Sendable {  // a pthread handle: joined or detac
     /// pages are only committed as they are touched.
     static let stackSize = 8 << 20
 
+    /// The pool threads of every pool in the process that were started and have not finished:
+    /// counted from just before `pthread_create` to the end of the thread's body. What a thread
+    /// leak check reads. Counting threads by name is not enough: on Linux a thread takes the name
+    /// of the thread that created it, so a thread that libdispatch or the concurrency runtime
+    /// starts from a worker (to run a callback or resume a task) is also called `WPool.<id>`,
+    /// and may live on long after the pool.
+    private static let live = Atomic<Int>(0)
+
+    /// How many pool threads are running now (see `live`).
+    static var liveCount: Int { live.load(ordering: .sequentiallyConsistent) }
+
     /// Starts a thread named `name` (Linux keeps 15 bytes of it) that runs `body`.
     static func start(name: String, _ body: @escaping @Sendable () -> Void) -> WorkerThread {
         let context = Unmanaged.passRetained(ThreadContext(name: name, body: body)).toOpaque()
+        live.wrappingAdd(1, ordering: .sequentiallyConsistent)
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
@@ -51,6 +65,7 @@ struct WorkerThread: @unchecked Sendable {  // a pthread handle: joined or detac
         let context = Unmanaged<ThreadContext>.fromOpaque(raw).takeRetainedValue()
         setCurrentName(context.name)
         context.body()
+        live.wrappingSubtract(1, ordering: .sequentiallyConsistent)
     }
 
     /// Waits until the thread has exited and frees its resources.
