@@ -48,11 +48,11 @@ struct ServerBench {
             + (cancel ? ", each request cancelled after 0-200 µs" : ", await apply / map of 100 / imap of 50") + ", \(workers) workers"
         report.status("server: \(name)")
         let pool = try Pool(workers: workers)
-        let latencies = Samples()
-        let outcomes = Tally()
         let monitor = Monitor(pool: pool)
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         let started = now()
+        let latencies = Samples(windowEnd: started + seconds)
+        let outcomes = Tally()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await monitor.tickUntil(deadline) }
             for client in 0..<tasks {
@@ -62,6 +62,7 @@ struct ServerBench {
                     while ContinuousClock.now < deadline {
                         request &+= 1
                         let begin = now()
+                        var counted = true
                         if cancel {
                             let id = request
                             let call = Task { _ = try? await pool.apply(id) { $0 &+ 1 } }
@@ -81,9 +82,10 @@ struct ServerBench {
                                 outcomes.add(1)
                             } catch {
                                 outcomes.failed(error)
+                                counted = false
                             }
                         }
-                        latencies.add(now() - begin)
+                        latencies.add(begin: begin, end: now(), counted: counted)
                     }
                 }
             }
@@ -92,7 +94,7 @@ struct ServerBench {
         pool.close()
         try await pool.joined()
         try record(report, section: section, peer: cancel ? "cancelled request (start to end)" : "request", latencies: latencies,
-                   count: outcomes.value, elapsed: elapsed, monitor: monitor, pool: pool, failures: outcomes.failures)
+                   count: outcomes.value, elapsed: elapsed, started: started, monitor: monitor, pool: pool, failures: outcomes.failures)
     }
 
     // MARK: Tiny requests behind a big map
@@ -156,11 +158,11 @@ struct ServerBench {
         for (submitters, bounded) in counts.map({ ($0, true) }) + [(counts.last!, false)] {
             report.status("server: overload, \(submitters) submitters")
             let pool = try Pool(workers: workers, maxQueuedChunks: bounded ? bound : nil)
-            let latencies = Samples()
             let completed = Tally()
             let monitor = Monitor(pool: pool)
             let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
             let started = now()
+            let latencies = Samples(windowEnd: started + seconds)
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await monitor.tickUntil(deadline) }
                 for client in 0..<submitters {
@@ -169,8 +171,9 @@ struct ServerBench {
                         while ContinuousClock.now < deadline {
                             request &+= 1
                             let begin = now()
-                            if (try? await pool.apply(request, { $0 &+ 1 })) != nil { completed.add(1) }
-                            latencies.add(now() - begin)
+                            let succeeded = (try? await pool.apply(request, { $0 &+ 1 })) != nil
+                            if succeeded { completed.add(1) }
+                            latencies.add(begin: begin, end: now(), counted: succeeded)
                         }
                     }
                 }
@@ -180,7 +183,7 @@ struct ServerBench {
             try await pool.joined()
             try record(report, section: section, peer: "\(submitters) submitters" + (bounded ? "" : ", unbounded pool"), latencies: latencies,
                        count: completed.value,
-                       elapsed: elapsed, monitor: monitor, pool: pool, failures: [])
+                       elapsed: elapsed, started: started, monitor: monitor, pool: pool, failures: [])
         }
     }
 
@@ -222,15 +225,27 @@ struct ServerBench {
 
     // MARK: Reporting
 
+    /// Adds one row: latencies, throughput, ticker lag. With a window (`latencies` made with
+    /// `windowEnd`, `started` its start), the throughput counts the requests that finished within
+    /// it, divided by its length, and the note also gives the whole run's rate: the run ends only
+    /// when the task group that holds the clients has finished, and with tens of thousands of
+    /// children the Swift runtime spends seconds removing them (`TaskGroup::removeChildTask` walks
+    /// a list of the live children), time in which no request runs.
     private func record(_ report: Report, section: String, peer: String, latencies: Samples, count: Int, elapsed: Double,
-                        monitor: Monitor, pool: Pool, failures: [String]) throws {
+                        started: Double? = nil, monitor: Monitor, pool: Pool, failures: [String]) throws {
         let values = latencies.values
         guard !values.isEmpty else { throw BenchError.failed("\(section): no request completed") }
         let lag = monitor.lags
         let statistics = pool.statistics
-        let throughput = Double(count) / elapsed
+        var rate = String(format: "%.0f req/s, ", Double(count) / elapsed)
+        if let started, let window = latencies.window {
+            rate = String(format: "%.0f req/s in the window", Double(window.finished) / (window.end - started))
+                + String(format: " (%.0f req/s over the whole %.2f s run: last request done %.3f s,", Double(count) / elapsed, elapsed,
+                         window.lastEnd - window.end)
+                + String(format: " task group ended %.3f s after the window), ", started + elapsed - window.end)
+        }
         report.add(Measurement(section: section, peer: peer, items: 1, timing: Timing(seconds: values),
-                               note: String(format: "%.0f req/s, ", throughput)
+                               note: rate
                                    + "p99 \(formatNanoseconds(percentile(values, 99) * 1e9)), max \(formatNanoseconds((values.max() ?? 0) * 1e9)); "
                                    + "ticker lag p99 \(formatNanoseconds(percentile(lag, 99) * 1e9)), max \(formatNanoseconds((lag.max() ?? 0) * 1e9))"))
         report.note("\(section) / \(peer): " + monitor.samplesDescription)
@@ -253,19 +268,43 @@ enum BenchError: Error, CustomStringConvertible {
     }
 }
 
-/// Request latencies from many tasks.
-final class Samples: @unchecked Sendable {  // `values` is guarded by `lock`
+/// Request latencies from many tasks; with a window end, also how many counted requests finished
+/// by then and when the last one finished.
+final class Samples: @unchecked Sendable {  // `storage`, `finishedInWindow` and `lastEnd` are guarded by `lock`
     private let lock = NSLock()
     private var storage: [Double] = []
+    private let windowEnd: Double?
+    private var finishedInWindow = 0
+    private var lastEnd = 0.0
+
+    init(windowEnd: Double? = nil) { self.windowEnd = windowEnd }
+
     func add(_ value: Double) {
         lock.lock()
         storage.append(value)
         lock.unlock()
     }
+
+    /// A request that ran from `begin` to `end`; `counted` says whether it counts toward throughput.
+    func add(begin: Double, end: Double, counted: Bool) {
+        lock.lock()
+        storage.append(end - begin)
+        if counted, let windowEnd, end <= windowEnd { finishedInWindow += 1 }
+        lastEnd = max(lastEnd, end)
+        lock.unlock()
+    }
+
     var values: [Double] {
         lock.lock()
         defer { lock.unlock() }
         return storage
+    }
+
+    /// The window's end, the counted requests that finished within it, and the last request's end.
+    var window: (end: Double, finished: Int, lastEnd: Double)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return windowEnd.map { ($0, finishedInWindow, lastEnd) }
     }
 }
 
