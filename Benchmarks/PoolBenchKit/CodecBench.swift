@@ -97,16 +97,51 @@ struct CodecBench {
         let nestedChunks = chunked((0..<records).map(BenchNestedRecord.init))
         let pairChunks = chunked((0..<records).map(BenchWordCount.init))
 
+        var recordRoundTrip: Measurement?
         for (name, coder) in Codecs.coders(named: codec) {
             report.status("codec: \(name)")
             report.add(try measurement(intSection, name, intChunks, coder, roundTripInts))
-            report.add(try measurement(recordSection, name, recordChunks, coder, roundTripRecords))
+            let records = try measurement(recordSection, name, recordChunks, coder, roundTripRecords)
+            if coder is BinaryTaskCoder { recordRoundTrip = records }
+            report.add(records)
             report.add(try measurement(nestedSection, name, nestedChunks, coder, roundTripNestedRecords))
             report.add(try measurement(pairSection, name, pairChunks, coder, roundTripPairs))
         }
+        if let recordRoundTrip { try mapRecords(into: report, roundTrip: recordRoundTrip) }
         report.addPython(python, section: intSection,
                          sections: ["ints": intSection, "records": recordSection, "nested": nestedSection, "pairs": pairSection],
                          ["codec", "--ints", "\(ints)", "--records", "\(records)", "--workers", "\(workers)", "--repeat", "\(repeats)"])
+    }
+
+    /// `map` over the records through a pool with the default (binary) codec and with
+    /// `.passthrough`: what the pool adds on top of the codec. The records cross as arguments; the
+    /// body returns an `Int`, whose crossing is a bulk copy, so the binary map pays about one
+    /// record round trip per item more than the passthrough one. The note compares the binary map
+    /// with the binary round trip (timed above, one thread) plus the passthrough map.
+    private func mapRecords(into report: Report, roundTrip: Measurement) throws {
+        let section = "map of \(records) records through a pool, body { $0.id + $0.name.utf8.count }, \(workers) workers, per record"
+        let input = (0..<records).map(BenchRecord.init)
+        let expected = input.map { $0.id &+ $0.name.utf8.count }
+        var medians: [String: Double] = [:]
+        for (name, codec) in [("WorkerPool map (binary)", TaskCodec.binary), ("WorkerPool map (passthrough)", TaskCodec.passthrough)] {
+            report.status("codec: \(name)")
+            let pool = try Pool(workers: workers, codec: codec)
+            defer {
+                pool.close()
+                try? pool.join()
+            }
+            guard try pool.map(input, { $0.id &+ $0.name.utf8.count }) == expected else {
+                throw PythonFailure(message: "\(name) returned wrong results")
+            }
+            let timing = try measure(repeats: repeats) { blackHole(try pool.map(input) { $0.id &+ $0.name.utf8.count }) }
+            medians[name] = timing.median / Double(records)
+            report.add(Measurement(section: section, peer: name, items: records, timing: timing))
+        }
+        if let binary = medians["WorkerPool map (binary)"], let passthrough = medians["WorkerPool map (passthrough)"] {
+            let roundTripPerRecord = roundTrip.timing.median / Double(max(roundTrip.items, 1))
+            report.note(String(format: "map of records: binary %.0f ns per record = %.2f× (binary round trip %.0f ns, one thread, + passthrough map %.0f ns)",
+                               binary * 1e9, binary / (roundTripPerRecord + passthrough), roundTripPerRecord * 1e9, passthrough * 1e9))
+        }
     }
 
     private func chunked<T>(_ values: [T]) -> [[T]] {
