@@ -114,34 +114,41 @@ struct CodecBench {
     }
 
     /// `map` over the records through a pool with the default (binary) codec and with
-    /// `.passthrough`: what the pool adds on top of the codec. The records cross as arguments; the
-    /// body returns an `Int`, whose crossing is a bulk copy, so the binary map pays about one
-    /// record round trip per item more than the passthrough one. The note compares the binary map
-    /// with the binary round trip (timed above, one thread) plus the passthrough map.
+    /// `.passthrough`: what the pool adds on top of the codec. Two bodies: one returns an `Int`
+    /// (the records cross once, as arguments; an `Int` result crosses as a bulk copy), one returns
+    /// the record (the records cross twice). The notes compare each binary map with as many binary
+    /// round trips (timed above, on one thread) plus the same passthrough map.
     private func mapRecords(into report: Report, roundTrip: Measurement) throws {
-        let section = "map of \(records) records through a pool, body { $0.id + $0.name.utf8.count }, \(workers) workers, per record"
+        let section = "map of \(records) records through a pool, \(workers) workers, per record"
         let input = (0..<records).map(BenchRecord.init)
-        let expected = input.map { $0.id &+ $0.name.utf8.count }
-        var medians: [String: Double] = [:]
-        for (name, codec) in [("WorkerPool map (binary)", TaskCodec.binary), ("WorkerPool map (passthrough)", TaskCodec.passthrough)] {
+        let roundTripPerRecord = roundTrip.timing.median / Double(max(roundTrip.items, 1))
+        try mapRecords(input, section, "body returns an Int", crossings: 1, roundTripPerRecord, into: report) { $0.id &+ $0.name.utf8.count }
+        try mapRecords(input, section, "body returns the record", crossings: 2, roundTripPerRecord, into: report) { $0 }
+    }
+
+    private func mapRecords<R: Codable & Sendable & Equatable>(
+        _ input: [BenchRecord], _ section: String, _ shape: String, crossings: Int, _ roundTripPerRecord: Double,
+        into report: Report, _ body: @escaping @Sendable (BenchRecord) -> R
+    ) throws {
+        let expected = input.map(body)
+        var medians: [Double] = []
+        for (codecName, codec) in [("binary", TaskCodec.binary), ("passthrough", TaskCodec.passthrough)] {
+            let name = "WorkerPool map (\(codecName)), \(shape)"
             report.status("codec: \(name)")
             let pool = try Pool(workers: workers, codec: codec)
             defer {
                 pool.close()
                 try? pool.join()
             }
-            guard try pool.map(input, { $0.id &+ $0.name.utf8.count }) == expected else {
-                throw PythonFailure(message: "\(name) returned wrong results")
-            }
-            let timing = try measure(repeats: repeats) { blackHole(try pool.map(input) { $0.id &+ $0.name.utf8.count }) }
-            medians[name] = timing.median / Double(records)
-            report.add(Measurement(section: section, peer: name, items: records, timing: timing))
+            guard try pool.map(input, body) == expected else { throw PythonFailure(message: "\(name) returned wrong results") }
+            let timing = try measure(repeats: repeats) { blackHole(try pool.map(input, body)) }
+            medians.append(timing.median / Double(input.count))
+            report.add(Measurement(section: section, peer: name, items: input.count, timing: timing))
         }
-        if let binary = medians["WorkerPool map (binary)"], let passthrough = medians["WorkerPool map (passthrough)"] {
-            let roundTripPerRecord = roundTrip.timing.median / Double(max(roundTrip.items, 1))
-            report.note(String(format: "map of records: binary %.0f ns per record = %.2f× (binary round trip %.0f ns, one thread, + passthrough map %.0f ns)",
-                               binary * 1e9, binary / (roundTripPerRecord + passthrough), roundTripPerRecord * 1e9, passthrough * 1e9))
-        }
+        let (binary, passthrough) = (medians[0], medians[1])
+        report.note(String(format: "map of records, %@: binary %.0f ns per record = %.2f× (%d binary round trip%@ of %.0f ns, one thread, + passthrough map %.0f ns)",
+                           shape, binary * 1e9, binary / (Double(crossings) * roundTripPerRecord + passthrough), crossings,
+                           crossings == 1 ? "" : "s", roundTripPerRecord * 1e9, passthrough * 1e9))
     }
 
     private func chunked<T>(_ values: [T]) -> [[T]] {
