@@ -51,21 +51,23 @@ extension Pool {
         callback: (@Sendable ([R]) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) async throws -> MapResult<R> where S.Element: Codable & Sendable {
-        try await mapAsync(items, chunksize: chunksize, chunking: chunking, kernel: Kernels.unary(body), callback: callback, errorCallback: errorCallback)
+        try await mapAsync(countedSource(items), chunksize: chunksize, chunking: chunking, kernel: Kernels.unary(body),
+                           callback: callback, errorCallback: errorCallback)
     }
 
+    /// `mapAsync` over a source made where the input's type was known (`countedSource`).
     @usableFromInline
-    func mapAsync<S: Sequence, R: Codable & Sendable>(
-        _ items: sending S,
+    func mapAsync<T: Codable & Sendable, R: Codable & Sendable>(
+        _ input: sending (source: any ItemSource<T>, count: Int),
         chunksize: Int?,
         chunking: ChunkingStrategy?,
-        kernel: @escaping Kernel<S.Element, R>,
+        kernel: @escaping Kernel<T, R>,
         callback: (@Sendable ([R]) -> Void)?,
         errorCallback: (@Sendable (any Error) -> Void)?
-    ) async throws -> MapResult<R> where S.Element: Codable & Sendable {
-        let plan = try planMap(countedSource(items), chunksize: chunksize, chunking: chunking)
+    ) async throws -> MapResult<R> {
+        let plan = try planMap(input, chunksize: chunksize, chunking: chunking)
         let reserved = try await core.reserveSuspending()
-        return try submitMap(plan, pipeline: pipeline(S.Element.self, R.self, kernel),
+        return try submitMap(plan, pipeline: pipeline(T.self, R.self, kernel),
                              callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
     }
 

@@ -26,7 +26,7 @@ extension Pool {
         buffersize: Int? = nil,
         _ body: @escaping @Sendable (S.Element) throws -> R
     ) throws -> IMapIterator<R> where S.Element: Codable & Sendable {
-        try imap(items, ordered: true, chunksize: chunksize, chunking: chunking, buffersize: buffersize, kernel: Kernels.unary(body))
+        try imap(makeItemSource(items), ordered: true, chunksize: chunksize, chunking: chunking, buffersize: buffersize, kernel: Kernels.unary(body))
     }
 
     /// `imap` whose results arrive in completion order (Python's `imap_unordered`): each chunk's
@@ -41,20 +41,21 @@ extension Pool {
         buffersize: Int? = nil,
         _ body: @escaping @Sendable (S.Element) throws -> R
     ) throws -> IMapIterator<R> where S.Element: Codable & Sendable {
-        try imap(items, ordered: false, chunksize: chunksize, chunking: chunking, buffersize: buffersize, kernel: Kernels.unary(body))
+        try imap(makeItemSource(items), ordered: false, chunksize: chunksize, chunking: chunking, buffersize: buffersize, kernel: Kernels.unary(body))
     }
 
+    /// `imap`/`imapUnordered` over a source made where the input's type was known (`makeItemSource`).
     @usableFromInline
-    func imap<S: Sequence, R: Codable & Sendable>(
-        _ items: sending S,
+    func imap<T: Codable & Sendable, R: Codable & Sendable>(
+        _ source: any ItemSource<T>,
         ordered: Bool,
         chunksize: Int?,
         chunking: ChunkingStrategy?,
         buffersize: Int?,
-        kernel: @escaping Kernel<S.Element, R>
-    ) throws -> IMapIterator<R> where S.Element: Codable & Sendable {
-        try imap(source: makeItemSource(items), ordered: ordered, chunksize: chunksize, chunking: chunking,
-                 buffersize: buffersize, pipeline: pipeline(S.Element.self, R.self, kernel))
+        kernel: @escaping Kernel<T, R>
+    ) throws -> IMapIterator<R> {
+        try imap(source: source, ordered: ordered, chunksize: chunksize, chunking: chunking,
+                 buffersize: buffersize, pipeline: pipeline(T.self, R.self, kernel))
     }
 
     /// Validates the arguments and submits an imap job over `source` that runs `pipeline`:

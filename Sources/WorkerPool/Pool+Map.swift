@@ -45,21 +45,23 @@ extension Pool {
         callback: (@Sendable ([R]) -> Void)? = nil,
         errorCallback: (@Sendable (any Error) -> Void)? = nil
     ) throws -> MapResult<R> where S.Element: Codable & Sendable {
-        try mapAsync(items, chunksize: chunksize, chunking: chunking, kernel: Kernels.unary(body), callback: callback, errorCallback: errorCallback)
+        try mapAsync(countedSource(items), chunksize: chunksize, chunking: chunking, kernel: Kernels.unary(body),
+                     callback: callback, errorCallback: errorCallback)
     }
 
+    /// `mapAsync` over a source made where the input's type was known (`countedSource`).
     @usableFromInline
-    func mapAsync<S: Sequence, R: Codable & Sendable>(
-        _ items: sending S,
+    func mapAsync<T: Codable & Sendable, R: Codable & Sendable>(
+        _ input: (source: any ItemSource<T>, count: Int),
         chunksize: Int?,
         chunking: ChunkingStrategy?,
-        kernel: @escaping Kernel<S.Element, R>,
+        kernel: @escaping Kernel<T, R>,
         callback: (@Sendable ([R]) -> Void)?,
         errorCallback: (@Sendable (any Error) -> Void)?
-    ) throws -> MapResult<R> where S.Element: Codable & Sendable {
-        let plan = try planMap(countedSource(items), chunksize: chunksize, chunking: chunking)
+    ) throws -> MapResult<R> {
+        let plan = try planMap(input, chunksize: chunksize, chunking: chunking)
         let reserved = try core.reserve()
-        return try submitMap(plan, pipeline: pipeline(S.Element.self, R.self, kernel),
+        return try submitMap(plan, pipeline: pipeline(T.self, R.self, kernel),
                              callbacks: Callbacks(onSuccess: callback, onFailure: errorCallback), reserved: reserved)
     }
 
@@ -174,7 +176,9 @@ extension Pool {
 }
 
 /// The source and item count of a `map` input: arrays are sliced, other collections read lazily
-/// (their count is exact), anything else collected first, as CPython does.
+/// (their count is exact), anything else collected first, as CPython does. Inlinable, so that a
+/// lazy source's loop is compiled for `S` (see `IteratorSource`).
+@inlinable
 func countedSource<S: Sequence>(_ items: S) -> (source: any ItemSource<S.Element>, count: Int) {
     if let array = items as? [S.Element] { return (ArraySource(array), array.count) }
     if let collection = items as? any Collection { return (IteratorSource(items.makeIterator()), collection.count) }
