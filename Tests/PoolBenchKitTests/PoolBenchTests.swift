@@ -128,6 +128,23 @@ final class PoolBenchSmokeTests: XCTestCase {
         XCTAssertFalse(Report(title: "t", progress: false).progress)
     }
 
+    /// The server modes' throughput counts only the requests that finished within the window: a
+    /// request that ends after it (or while the task group that holds the clients is being torn
+    /// down) and a request that failed do not count, and the last end is kept for the note.
+    func testServerSamplesCountOnlyRequestsFinishedInTheWindow() throws {
+        let samples = Samples(windowEnd: 10)
+        samples.add(begin: 1, end: 2, counted: true)
+        samples.add(begin: 9, end: 10, counted: true)     // ends exactly at the window's end
+        samples.add(begin: 3, end: 4, counted: false)     // failed
+        samples.add(begin: 9.5, end: 12.5, counted: true) // finished after the window
+        let window = try XCTUnwrap(samples.window)
+        XCTAssertEqual(window.finished, 2)
+        XCTAssertEqual(window.end, 10)
+        XCTAssertEqual(window.lastEnd, 12.5)
+        XCTAssertEqual(samples.values, [1, 1, 1, 3], "every request's latency is kept")
+        XCTAssertNil(Samples().window, "no window: the row divides by the whole run")
+    }
+
     func testShapesCostWhatTheirNamesSay() {
         let items = 1000
         XCTAssertEqual(Shape.cheap.costs(items: items).reduce(0, +), 0)

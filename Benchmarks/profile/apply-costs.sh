@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# What one applyAsync + get costs the machine, beside pool-bench overhead's wall-clock figures:
+# futex calls and context switches over 1,000,000 tasks (perf stat, three runs), and instructions
+# per task over every thread (callgrind: the difference between 60,000 and 20,000 tasks, divided
+# by 40,000, so the pool's start and stop cancel out). Each part is skipped when its tool is
+# missing. Usage: Benchmarks/profile/apply-costs.sh. Builds the package in release mode first.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${TMPDIR:-/tmp}/apply-profile
+mkdir -p "$out"
+swift build -c release --product pool-bench >/dev/null
+# The library's objects as the last build listed them (see codec-instructions.sh).
+objects=()
+while IFS= read -r object; do
+    [[ -f "$object" ]] && objects+=("$object")
+done < <(grep -o '"object" *: *"[^"]*"' .build/release/WorkerPool.build/output-file-map.json | sed 's/.*: *"//; s/"$//')
+swiftc -O -wmo -parse-as-library -module-name ApplyProfile -I .build/release/Modules \
+    Benchmarks/profile/apply_profile.swift "${objects[@]}" -o "$out/apply-profile"
+
+if command -v perf >/dev/null && perf stat -e syscalls:sys_enter_futex true >/dev/null 2>&1; then
+    for run in 1 2 3; do
+        perf stat -x, -e syscalls:sys_enter_futex,context-switches "$out/apply-profile" 1000000 2>"$out/perf.txt" >/dev/null
+        awk -F, -v run="$run" '/futex/ { f = $1 } /context-switches/ { c = $1 }
+            END { printf "1,000,000 tasks, run %d: %d futex calls, %d context switches\n", run, f, c }' "$out/perf.txt"
+    done
+else
+    echo "perf with syscall tracepoints not available: futex and context-switch counts skipped"
+fi
+
+if command -v valgrind >/dev/null; then
+    count() {
+        valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$1.out" "$out/apply-profile" "$1" >/dev/null 2>"$out/valgrind.$1.log"
+        callgrind_annotate "$out/callgrind.$1.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
+    }
+    small=$(count 20000)
+    large=$(count 60000)
+    awk -v s="$small" -v l="$large" 'BEGIN { printf "instructions per task, every thread: %.0f\n", (l - s) / 40000 }'
+else
+    echo "valgrind not available: instruction count skipped"
+fi
