@@ -58,7 +58,7 @@ extension Pool {
     /// `mapAsync` over a source made where the input's type was known (`countedSource`).
     @usableFromInline
     func mapAsync<T: Codable & Sendable, R: Codable & Sendable>(
-        _ input: sending (source: any ItemSource<T>, count: Int),
+        _ input: (source: any ItemSource<T>, count: Int),
         chunksize: Int?,
         chunking: ChunkingStrategy?,
         kernel: @escaping Kernel<T, R>,

@@ -176,8 +176,9 @@ extension Pool {
 }
 
 /// The source and item count of a `map` input: arrays are sliced, other collections read lazily
-/// (their count is exact), anything else collected first, as CPython does. Inlinable, so that a
-/// lazy source's loop is compiled for `S` (see `IteratorSource`).
+/// (their count is exact), anything else collected first, as CPython does. Inlinable, so that
+/// called from an inlinable entry point, a lazy source's loop (and the collecting) is compiled for
+/// `S` (see `IteratorSource`; the tuple forms call it from generic code).
 @inlinable
 func countedSource<S: Sequence>(_ items: S) -> (source: any ItemSource<S.Element>, count: Int) {
     if let array = items as? [S.Element] { return (ArraySource(array), array.count) }

@@ -4,6 +4,29 @@ import XCTest
 
 /// The intent of CPython's `test_map`, `test_starmap`, `test_map_async*`, `test_map_chunksize`.
 final class PoolMapTests: PoolTestCase {
+    /// A collection that is not an array is read lazily, chunk by chunk as workers take work,
+    /// not collected first: with both workers held inside their first chunks, at most a few
+    /// chunks have been read; after the gate opens, every item exactly once.
+    func testACollectionIsReadChunkByChunk() throws {
+        let pool = try Pool(workers: 2)
+        defer { pool.terminate() }
+        let counter = Counter()
+        let gate = Event()
+        let started = Counter()
+        let result = try pool.mapAsync(CountingCollection(counter: counter, count: 1000), chunksize: 10) { (x: Int) -> Int in
+            if x % 10 == 0 && x < 20 {
+                started.increment()
+                gate.wait(timeout: generous)
+            }
+            return x
+        }
+        XCTAssertTrue(pollUntil { started.value == 2 }, "both workers inside their first chunk")
+        XCTAssertLessThanOrEqual(counter.value, 3 * 10, "read ahead of the workers: \(counter.value) items")
+        gate.set()
+        XCTAssertEqual(try result.get(timeout: generous), Array(0..<1000))
+        XCTAssertEqual(counter.value, 1000, "every item read exactly once")
+    }
+
     func testMapEqualsSerialMapForSizesAndChunksizes() throws {
         let workers = 3
         try withPool(workers: workers) { pool in
@@ -185,4 +208,28 @@ final class PoolMapTests: PoolTestCase {
             XCTAssertEqual(values, [1, 2, 3])
         }
     }
+}
+
+/// A collection of `0..<count` whose iterator counts the items it hands out.
+private struct CountingCollection: Collection, Sendable {
+    let counter: Counter
+    let count: Int
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+    func index(after i: Int) -> Int { i + 1 }
+    subscript(position: Int) -> Int { position }
+
+    struct Iterator: IteratorProtocol {
+        let counter: Counter
+        let count: Int
+        var position = 0
+        mutating func next() -> Int? {
+            guard position < count else { return nil }
+            defer { position += 1 }
+            counter.increment()
+            return position
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(counter: counter, count: count) }
 }

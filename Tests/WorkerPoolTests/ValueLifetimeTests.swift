@@ -77,6 +77,20 @@ final class ValueLifetimeTests: PoolTestCase {
         }
     }
 
+    /// Lazy one-value inputs (read through a loop compiled for the caller's sequence type): an
+    /// imap stopped after one item by terminate, and a map read to its end. Every value the
+    /// input made is destroyed exactly once, on both codecs.
+    func testLazyInputValuesAreDestroyedExactlyOnce() throws {
+        for codec in [TaskCodec.passthrough, .binary] {
+            try run(codec: codec) { pool in
+                let iterator = try pool.imap((0..<200).lazy.map { Tracked($0) }, chunksize: 4, buffersize: 2) { $0.id }
+                XCTAssertEqual(try iterator.next(timeout: generous), 0)
+                XCTAssertEqual(try pool.map((0..<50).lazy.map { Tracked($0) }) { $0.id }, Array(0..<50))
+                XCTAssertEqual(try pool.imapUnordered((0..<30).lazy.map { Tracked($0) }, chunksize: 7) { $0.id }.sortedResults(), Array(0..<30))
+            }
+        }
+    }
+
     /// The last `Pool` handle goes away with tuple jobs in flight: close(), not terminate; the
     /// jobs finish and every tuple result becomes ready.
     func testReleasingThePoolWithTupleJobsInFlight() throws {
@@ -108,5 +122,14 @@ final class ValueLifetimeTests: PoolTestCase {
         // The pool was released, not joined: its workers drop their last references as they exit.
         XCTAssertTrue(pollUntil { Tracked.live.value == before }, "values still alive: \(Tracked.live.value - before)")
         XCTAssertEqual(Tracked.live.value, before)
+    }
+}
+
+private extension IMapIterator where R == Int {
+    /// Every result, blocking, sorted.
+    func sortedResults() throws -> [Int] {
+        var values: [Int] = []
+        while let value = try next(timeout: generous) { values.append(value) }
+        return values.sorted()
     }
 }

@@ -2,10 +2,13 @@
 /// (one at a time, handed over through the task channel), so a source needs no lock; the value it
 /// wraps was `sending` into the pool, so no one else holds it.
 ///
-/// The sources are made in `@inlinable` code (`countedSource`, `makeItemSource`), where the
-/// caller's sequence type is known: the worker reaches a source through this protocol, whose
-/// methods on a generic class run unspecialized, so a lazy source does its per-item work in a
-/// closure compiled for the caller's iterator (see `IteratorSource`).
+/// The sources are made by `countedSource` and `makeItemSource`, which are inlinable: called from
+/// the public `@inlinable` entry points (`map`, `mapAsync`, `imap`, `imapUnordered` and their
+/// `async` forms), they are compiled where the caller's sequence type is known. The worker reaches
+/// a source through this protocol, whose methods on a generic class run unspecialized, so a lazy
+/// source does its per-item work in a closure compiled for the caller's iterator (see
+/// `IteratorSource`). The tuple forms (a body that returns a tuple, `imap` over tuples) are not
+/// inlinable: they make their sources in generic code, and a lazy input costs more per item there.
 @usableFromInline
 protocol ItemSource<Item>: AnyObject {
     associatedtype Item
@@ -36,7 +39,7 @@ final class ArraySource<Item>: ItemSource {
 /// The reading loop is a closure made in the `@inlinable` initializer, so it is compiled for the
 /// caller's iterator and element types. Reached through the generic class alone, the loop ran
 /// unspecialized: every `next()` and every append went through witness tables and looked up
-/// metadata, about 150-200 ns per item for a `Range<Int>` (an array's items cost 5-10 ns).
+/// metadata, about 150-230 ns per item for a `Range<Int>` (an array's items cost 5-10 ns).
 @usableFromInline
 final class IteratorSource<Item>: ItemSource {
     /// Reads up to its argument's count of items; fewer means the input ended.
