@@ -344,6 +344,10 @@ final class RandomStressRun: @unchecked Sendable {  // mutable state lives in Lo
         let buffersize: Int? = Bool.random(using: &random) ? nil : Int.random(in: 1...4, using: &random)
         let consumer = Int.random(in: 0..<3, using: &random)
         let stopAt = consumer == 0 ? count : Int.random(in: 0...max(count, 0), using: &random)
+        // Half the map and imap inputs are a collection that is not an array: read lazily, chunk
+        // by chunk, by a loop compiled for its type (an honest count, unlike case 7's).
+        let lazyInput = Bool.random(using: &random)
+        let collection = ShortCollection(base: input, count: input.count)
         items.add(count)
         countOperation()
         // Submit while holding the pool; wait for results without it.
@@ -364,14 +368,18 @@ final class RandomStressRun: @unchecked Sendable {  // mutable state lives in Lo
                 pending = .none
             case 2:  // mapAsync, maybe with callbacks, maybe cancelled
                 let counter = CallbackCount(planted: planted, id: id, run: self)
-                let result = withCallbacks
-                    ? try pool.mapAsync(input, chunksize: chunksize, body, callback: counter.successes, errorCallback: counter.failure)
-                    : try pool.mapAsync(input, chunksize: chunksize, body)
+                let result = switch (withCallbacks, lazyInput) {
+                case (true, false): try pool.mapAsync(input, chunksize: chunksize, body, callback: counter.successes, errorCallback: counter.failure)
+                case (true, true): try pool.mapAsync(collection, chunksize: chunksize, body, callback: counter.successes, errorCallback: counter.failure)
+                case (false, false): try pool.mapAsync(input, chunksize: chunksize, body)
+                case (false, true): try pool.mapAsync(collection, chunksize: chunksize, body)
+                }
                 if withCallbacks { callbackChecks.append(("map \(id)", counter)) }
                 if cancel { result.cancel() }
                 pending = .map(result, cancelled: cancel)
             case 3:  // map, blocking
-                check(id, "map", Result { try pool.map(input, chunksize: chunksize, body) }, expected: input.map(stressValue),
+                check(id, "map", Result { lazyInput ? try pool.map(collection, chunksize: chunksize, body) : try pool.map(input, chunksize: chunksize, body) },
+                      expected: input.map(stressValue),
                       calls: calls, planted: planted, cancelled: false)
                 pending = .none
             case 4:  // starmap
@@ -379,9 +387,12 @@ final class RandomStressRun: @unchecked Sendable {  // mutable state lives in Lo
                 pending = .map(try pool.starmapAsync(pairs, chunksize: chunksize) { x, one in try body(x * one) }, cancelled: false)
             case 5, 6:  // imap / imapUnordered with a consumer that reads all, stops early, or drops it
                 let ordered = kind == 5
-                let iterator = ordered
-                    ? try pool.imap(input, chunksize: chunksize, buffersize: buffersize, body)
-                    : try pool.imapUnordered(input, chunksize: chunksize, buffersize: buffersize, body)
+                let iterator = switch (ordered, lazyInput) {
+                case (true, false): try pool.imap(input, chunksize: chunksize, buffersize: buffersize, body)
+                case (true, true): try pool.imap(collection, chunksize: chunksize, buffersize: buffersize, body)
+                case (false, false): try pool.imapUnordered(input, chunksize: chunksize, buffersize: buffersize, body)
+                case (false, true): try pool.imapUnordered(collection, chunksize: chunksize, buffersize: buffersize, body)
+                }
                 pending = .imap(iterator, ordered: ordered, stopAt: stopAt, cancelAtStop: consumer == 1, cutShortAllowed: buffersize != nil)
             case 7:  // a collection that ends before its count
                 pending = .short(try pool.mapAsync(ShortCollection(base: Array(input.prefix(count / 2)), count: count), chunksize: chunksize, body))
