@@ -8,14 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${TMPDIR:-/tmp}/apply-profile
 mkdir -p "$out"
-swift build -c release --product pool-bench >/dev/null
-# The library's objects as the last build listed them (see codec-instructions.sh).
-objects=()
-while IFS= read -r object; do
-    [[ -f "$object" ]] && objects+=("$object")
-done < <(grep -o '"object" *: *"[^"]*"' .build/release/WorkerPool.build/output-file-map.json | sed 's/.*: *"//; s/"$//')
-swiftc -O -wmo -parse-as-library -module-name ApplyProfile -I .build/release/Modules \
-    Benchmarks/profile/apply_profile.swift "${objects[@]}" -o "$out/apply-profile"
+source Benchmarks/profile/build-driver.sh
+build_driver Benchmarks/profile/apply_profile.swift ApplyProfile "$out/apply-profile" -parse-as-library
 
 if command -v perf >/dev/null && perf stat -e syscalls:sys_enter_futex true >/dev/null 2>&1; then
     for run in 1 2 3; do

@@ -8,15 +8,8 @@ cd "$(dirname "$0")/../.."
 records=${1:-25000}
 out=${TMPDIR:-/tmp}/codec-profile
 mkdir -p "$out"
-swift build -c release --product pool-bench >/dev/null
-# The library's objects as the last build listed them: a glob would also pick up the objects of
-# source files since deleted, which the build leaves behind, and then fail to link.
-objects=()
-while IFS= read -r object; do
-    [[ -f "$object" ]] && objects+=("$object")
-done < <(grep -o '"object" *: *"[^"]*"' .build/release/WorkerPool.build/output-file-map.json | sed 's/.*: *"//; s/"$//')
-swiftc -O -wmo -module-name CodecProfile -I .build/release/Modules \
-    Benchmarks/profile/codec_profile.swift "${objects[@]}" -o "$out/codec-profile"
+source Benchmarks/profile/build-driver.sh
+build_driver Benchmarks/profile/codec_profile.swift CodecProfile "$out/codec-profile"
 valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out" \
     --toggle-collect='*measureRecords*' --toggle-collect='*measureNested*' --toggle-collect='*measurePairs*' \
     "$out/codec-profile" "$records" >/dev/null 2>"$out/valgrind.log"

@@ -366,10 +366,13 @@ struct OddSizer: ChunkSizer {
     }
 }
 
-/// A collection whose `count` says one thing and whose iteration another (a buggy user type).
+/// A collection whose `count` says one thing and whose iteration another (a buggy user type);
+/// with `yields == count`, an honest collection that is not an array. A `counter`, if given,
+/// counts the items its iterators hand out.
 struct LyingCollection: Collection, Sendable {
     let count: Int
     let yields: Int
+    var counter: Counter? = nil
 
     var startIndex: Int { 0 }
     var endIndex: Int { count }
@@ -378,15 +381,17 @@ struct LyingCollection: Collection, Sendable {
 
     struct Iterator: IteratorProtocol {
         let yields: Int
+        let counter: Counter?
         var position = 0
         mutating func next() -> Int? {
             guard position < yields else { return nil }
             defer { position += 1 }
+            counter?.increment()
             return position
         }
     }
 
-    func makeIterator() -> Iterator { Iterator(yields: yields) }
+    func makeIterator() -> Iterator { Iterator(yields: yields, counter: counter) }
 }
 
 /// A result that refuses to encode when asked to.

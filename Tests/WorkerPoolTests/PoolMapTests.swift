@@ -13,7 +13,7 @@ final class PoolMapTests: PoolTestCase {
         let counter = Counter()
         let gate = Event()
         let started = Counter()
-        let result = try pool.mapAsync(CountingCollection(counter: counter, count: 1000), chunksize: 10) { (x: Int) -> Int in
+        let result = try pool.mapAsync(LyingCollection(count: 1000, yields: 1000, counter: counter), chunksize: 10) { (x: Int) -> Int in
             if x % 10 == 0 && x < 20 {
                 started.increment()
                 gate.wait(timeout: generous)
@@ -210,26 +210,3 @@ final class PoolMapTests: PoolTestCase {
     }
 }
 
-/// A collection of `0..<count` whose iterator counts the items it hands out.
-private struct CountingCollection: Collection, Sendable {
-    let counter: Counter
-    let count: Int
-    var startIndex: Int { 0 }
-    var endIndex: Int { count }
-    func index(after i: Int) -> Int { i + 1 }
-    subscript(position: Int) -> Int { position }
-
-    struct Iterator: IteratorProtocol {
-        let counter: Counter
-        let count: Int
-        var position = 0
-        mutating func next() -> Int? {
-            guard position < count else { return nil }
-            defer { position += 1 }
-            counter.increment()
-            return position
-        }
-    }
-
-    func makeIterator() -> Iterator { Iterator(counter: counter, count: count) }
-}
