@@ -21,13 +21,18 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, Sendable {
     public typealias Element = R
     public typealias Failure = any Error
 
-    private struct State {
-        var buffer: IMapBuffer<R>
+    @usableFromInline
+    struct State {
+        @usableFromInline var buffer: IMapBuffer<R>
         var waiters = WaiterQueue<Waiter.Kind>()
         var job: (any IMapFeedback)?
+
+        init(buffer: IMapBuffer<R>) {
+            self.buffer = buffer
+        }
     }
 
-    private let state: LockedBox<State>
+    @usableFromInline let state: LockedBox<State>
     /// The pool, for a consumer that is one of its workers.
     private let core: PoolCore
     /// Items computed and handed to the iterator so far, for `progress`.
@@ -58,7 +63,25 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, Sendable {
     ///   error a body threw for this position; `.notRunning` (reading stopped by `close()`),
     ///   `.terminated`, `.broken`, `.encodingFailed` or `CancellationError`.
     @available(*, noasync, message: "next(timeout:) blocks its thread; iterate with `for try await`")
+    @inlinable
     public func next(timeout: Duration? = nil) throws -> R? {
+        // The usual case, compiled for `R`: the next item of a chunk being consumed.
+        switch state.withLockedValue({ $0.buffer.takeFromCurrent() }) {
+        case .value(let value, let chunkFinished):
+            if chunkFinished { consumedChunk() }
+            return value
+        case .failure(let error, let chunkFinished):
+            if chunkFinished { consumedChunk() }
+            throw error
+        case .none:
+            return try nextStep(timeout: timeout)
+        }
+    }
+
+    /// `next(timeout:)` when no chunk is being consumed: starts the next chunk, or waits for one,
+    /// or ends.
+    @usableFromInline
+    func nextStep(timeout: Duration?) throws -> R? {
         let deadline = Deadline.after(timeout)
         while true {
             if let (step, job) = poll() { return try settle(step, job: job) }
@@ -71,6 +94,13 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, Sendable {
             }
             if !ready && isWaiting { throw PoolError.timeout }
         }
+    }
+
+    /// The consumer took the last item of a chunk: tells the job (frees room in its read-ahead
+    /// window). A job that has finished has detached itself and needs no telling.
+    @usableFromInline
+    func consumedChunk() {
+        state.withLockedValue { $0.job }?.consumedChunk()
     }
 
     /// How far the job has got: the items computed so far (consumed or not), of the number of items
@@ -91,18 +121,35 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, Sendable {
     // MARK: AsyncSequence
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        let results: IMapIterator<R>
+        @usableFromInline let results: IMapIterator<R>
+
+        @usableFromInline
+        init(results: IMapIterator<R>) {
+            self.results = results
+        }
 
         /// Suspends until the next result. Cancelling the task ends its wait with
         /// `CancellationError` (and cancels the job when no other consumer waits).
+        @inlinable
         public mutating func next() async throws -> R? {
-            try await results.nextAsync()
+            // As in `next(timeout:)`: the next item of a chunk being consumed, compiled for `R`.
+            switch results.state.withLockedValue({ $0.buffer.takeFromCurrent() }) {
+            case .value(let value, let chunkFinished):
+                if chunkFinished { results.consumedChunk() }
+                return value
+            case .failure(let error, let chunkFinished):
+                if chunkFinished { results.consumedChunk() }
+                throw error
+            case .none:
+                return try await results.nextAsync()
+            }
         }
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(results: self) }
 
-    private func nextAsync() async throws -> R? {
+    @usableFromInline
+    func nextAsync() async throws -> R? {
         let id = Waiter.nextID()
         while true {
             if let (step, job) = poll() { return try settle(step, job: job) }

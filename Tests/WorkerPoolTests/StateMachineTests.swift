@@ -354,6 +354,29 @@ final class IMapBufferTests: XCTestCase {
         XCTAssertEqual(error as? PoolError, .notRunning)
     }
 
+    /// The consumer's per-item step (`takeFromCurrent`, inlined into callers) reads only the chunk
+    /// that `next()` started: moving to the next chunk, the end and failures of the stream stay in
+    /// `next()`.
+    func testTheFastStepReadsOnlyTheChunkBeingConsumed() {
+        var buffer = IMapBuffer<Int>(ordered: true)
+        guard case .none = buffer.takeFromCurrent() else { return XCTFail("no chunk is being consumed yet") }
+        buffer.deliver(chunk([1, 3], failures: [1]), index: 0)
+        buffer.deliver(chunk([4]), index: 1)
+        guard case .none = buffer.takeFromCurrent() else { return XCTFail("a delivered chunk is started by next()") }
+        XCTAssertFalse(buffer.isWaiting)
+        guard case .item(.success(1), false) = buffer.next() else { return XCTFail() }
+        guard case .failure(let error, false) = buffer.takeFromCurrent() else { return XCTFail() }
+        XCTAssertEqual(error as? TestError, .boom(1))
+        guard case .value(3, true) = buffer.takeFromCurrent() else { return XCTFail() }
+        guard case .none = buffer.takeFromCurrent() else { return XCTFail("chunk 0 is done; chunk 1 is not started") }
+        XCTAssertFalse(buffer.isWaiting, "chunk 1 is ready")
+        guard case .item(.success(4), true) = buffer.next() else { return XCTFail() }
+        XCTAssertTrue(buffer.isWaiting, "the total is not known yet")
+        buffer.setTotal(2, endedEarly: false)
+        guard case .none = buffer.takeFromCurrent() else { return XCTFail() }
+        guard case .end = buffer.next() else { return XCTFail() }
+    }
+
     func testATerminalErrorComesAfterWhatWasComputed() {
         var buffer = IMapBuffer<Int>(ordered: true)
         buffer.deliver(chunk([7]), index: 0)
