@@ -14,6 +14,7 @@ struct MapBench {
 
     func run(into report: Report) async throws {
         try await throughput(into: report)
+        try await streamed(into: report)
         try await efficiency(into: report)
     }
 
@@ -69,6 +70,56 @@ struct MapBench {
         }))
 
         report.addPython(python, section: section, ["map", "--items", "\(items)", "--workers", "\(workers)", "--repeat", "\(repeats)"])
+    }
+
+    /// `imap` and `imapUnordered` read one result at a time, beside CPython's `imap` with the same
+    /// chunksize: what a consumer pays per item for streaming instead of one `map`.
+    private func streamed(into report: Report) async throws {
+        let items = self.items, workers = self.workers
+        let input = Array(0..<items)
+        let body: @Sendable (Int) -> Int = opaque({ $0 &* 2 })
+        let chunksize = 1_000
+        let expected = input.reduce(0) { $0 &+ $1 &* 2 }
+        let section = "imap x*2 over \(items) Ints, chunksize \(chunksize), each result read as it comes; \(workers) workers"
+
+        report.status("imap: serial")
+        report.add(Measurement(section: section, peer: "serial loop (same closure, called indirectly)", items: items, timing: measure(repeats: repeats) {
+            var sum = 0
+            for x in input { sum &+= body(x) }
+            blackHole(sum)
+        }, isSerial: true))
+
+        // The binary codec and `.passthrough` only (unless asked for another): the slow codecs'
+        // cost per item is the map section's, and here it would only hide the streaming's.
+        let fast = codecs.filter { ["binary", "passthrough"].contains($0.description) }
+        for codec in fast.isEmpty ? codecs : fast {
+            report.status("imap: WorkerPool \(codec)")
+            let pool = try Pool(workers: workers, codec: codec)
+            report.add(Measurement(section: section, peer: "WorkerPool imap, next() (\(codec))", items: items, timing: try measure(repeats: repeats) {
+                let results = try pool.imap(input, chunksize: chunksize, body)
+                var sum = 0
+                while let x = try results.next() { sum &+= x }
+                precondition(sum == expected, "imap lost or changed a result")
+                blackHole(sum)
+            }))
+            report.add(Measurement(section: section, peer: "WorkerPool imap, for try await (\(codec))", items: items, timing: try await measureAsync(repeats: repeats) {
+                var sum = 0
+                for try await x in try pool.imap(input, chunksize: chunksize, body) { sum &+= x }
+                precondition(sum == expected, "imap lost or changed a result")
+                blackHole(sum)
+            }))
+            report.add(Measurement(section: section, peer: "WorkerPool imapUnordered, next() (\(codec))", items: items, timing: try measure(repeats: repeats) {
+                let results = try pool.imapUnordered(input, chunksize: chunksize, body)
+                var sum = 0
+                while let x = try results.next() { sum &+= x }
+                precondition(sum == expected, "imapUnordered lost or changed a result")
+                blackHole(sum)
+            }))
+            pool.close()
+            try await pool.joined()
+        }
+
+        report.addPython(python, section: section, ["imap", "--items", "\(items)", "--chunksize", "\(chunksize)", "--workers", "\(workers)", "--repeat", "\(repeats)"])
     }
 
     private func efficiency(into report: Report) async throws {

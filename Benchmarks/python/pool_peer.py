@@ -118,6 +118,24 @@ def cmd_map(a):
     return rows
 
 
+def cmd_imap(a):
+    rows = []
+    data = list(range(a.items))
+
+    def consume(pool, method):
+        total = 0
+        for value in getattr(pool, method)(double, data, chunksize=a.chunksize):
+            total += value
+        return total
+
+    for cls, name in ((Pool, "Pool"), (ThreadPool, "ThreadPool")):
+        with cls(a.workers) as pool:
+            for method in ("imap", "imap_unordered"):
+                rows.append(dict(peer=f"CPython {name}.{method}", items=a.items, note=f"chunksize {a.chunksize}",
+                                 seconds=timed(a.repeat, lambda: consume(pool, method))))
+    return rows
+
+
 def cmd_efficiency(a):
     per_us = calibrate()
     iterations = max(1, int(a.spin_us * per_us))
@@ -261,6 +279,9 @@ def main():
     p.add_argument("--samples", type=int, default=100)
     p = sub.add_parser("map")
     p.add_argument("--items", type=int, default=1_000_000)
+    p = sub.add_parser("imap")
+    p.add_argument("--items", type=int, default=1_000_000)
+    p.add_argument("--chunksize", type=int, default=1_000)
     p = sub.add_parser("efficiency")
     p.add_argument("--items", type=int, default=20_000)
     p.add_argument("--spin-us", type=float, default=10.0)
@@ -275,7 +296,7 @@ def main():
         p.add_argument("--workers", type=int, default=multiprocessing.cpu_count())
         p.add_argument("--repeat", type=int, default=5)
     a = parser.parse_args()
-    rows = {"overhead": cmd_overhead, "lifetime": cmd_lifetime, "map": cmd_map, "efficiency": cmd_efficiency,
+    rows = {"overhead": cmd_overhead, "lifetime": cmd_lifetime, "map": cmd_map, "imap": cmd_imap, "efficiency": cmd_efficiency,
             "codec": cmd_codec, "chunks": cmd_chunks}[a.command](a)
     json.dump({"python": platform.python_version(), "rows": rows}, sys.stdout)
     sys.stdout.write("\n")
