@@ -49,7 +49,8 @@ public enum ArgumentParser {
     commands:
       (none)     a short tour of everything below at small sizes (under a minute)
       overhead   per-task overhead of applyAsync+get, apply round-trip latency p50/p99, the async path
-      map        map throughput per codec vs serial, concurrentPerform, TaskGroup, CPython; parallel efficiency
+      map        map throughput per codec vs serial, concurrentPerform, TaskGroup, CPython; imap read item by
+                 item vs CPython's imap; parallel efficiency
       chunks     sweep of fixed chunk sizes (powers of two) and every chunking strategy on one workload shape
       codec      round trip of Ints and three record shapes through binary, JSON, property lists and pickle
       server     a pool in a server: N concurrent tasks, cancellation storms, tiny requests behind a big map,

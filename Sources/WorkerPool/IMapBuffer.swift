@@ -20,7 +20,8 @@ struct ChunkResults<R> {
 /// `takeFromCurrent`, the consumer's per-item step, reads it in place. That step is `@inlinable`:
 /// compiled into the caller for its result type, it looks no type metadata up (in the library's
 /// generic code each item looked up the metadata of `Step`, `Result<R, _>` and their optionals,
-/// about half of an item's cost). Moving to the next chunk, waiting and the end stay here.
+/// about half of an item's cost). Moving to the next chunk and the stream's end stay in `next()`,
+/// unspecialized (once per chunk); waiting is the iterator's.
 @usableFromInline
 struct IMapBuffer<R> {
     enum Step {

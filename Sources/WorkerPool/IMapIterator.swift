@@ -78,8 +78,9 @@ public final class IMapIterator<R: Sendable>: AsyncSequence, Sendable {
         }
     }
 
-    /// `next(timeout:)` when no chunk is being consumed: starts the next chunk, or waits for one,
-    /// or ends.
+    /// `next(timeout:)` when no chunk was being consumed: starts the next chunk, or waits for one
+    /// (another consumer may start one meanwhile: then its next item is taken here), or ends.
+    /// Throws as `next(timeout:)`: `.timeout`, the item's error or the stream's.
     @usableFromInline
     func nextStep(timeout: Duration?) throws -> R? {
         let deadline = Deadline.after(timeout)

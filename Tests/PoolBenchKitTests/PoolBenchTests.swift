@@ -67,7 +67,7 @@ final class PoolBenchSmokeTests: XCTestCase {
         let status = await poolBench(["--tiny", "--no-python", "--csv", csv, "--svg", svg], progress: false)
         XCTAssertEqual(status, 0)
         let table = try String(contentsOfFile: csv, encoding: .utf8)
-        for section in ["per-task overhead", "round-trip latency", "async path", "map x*2", "parallel efficiency", "round trip of", "chunks: heavy-tail"] {
+        for section in ["per-task overhead", "round-trip latency", "async path", "map x*2", "imap x*2", "parallel efficiency", "round trip of", "chunks: heavy-tail"] {
             XCTAssertTrue(table.contains(section), "no \(section) rows in the CSV")
         }
         XCTAssertTrue(try String(contentsOfFile: svg, encoding: .utf8).hasPrefix("<svg"))
