@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What one applyAsync + get costs the machine, beside pool-bench overhead's wall-clock figures:
 # futex calls and context switches over 1,000,000 tasks (perf stat, three runs), and instructions
-# per task over every thread (callgrind: the difference between 60,000 and 20,000 tasks, divided
-# by 40,000, so the pool's start and stop cancel out). Each part is skipped when its tool is
+# per task over every thread (callgrind: two rounds of 60,000 tasks minus one round of 60,000, so
+# that the pool's start and stop cancel out, and so does the growth of its queue, which the first
+# round pays and the second does not). Each part is skipped when its tool is
 # missing. Usage: Benchmarks/profile/apply-costs.sh. Builds the package in release mode first.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,12 +24,12 @@ fi
 
 if command -v valgrind >/dev/null; then
     count() {
-        valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$1.out" "$out/apply-profile" "$1" >/dev/null 2>"$out/valgrind.$1.log"
-        callgrind_annotate "$out/callgrind.$1.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
+        valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$2.out" "$out/apply-profile" "$1" "$2" >/dev/null 2>"$out/valgrind.$2.log"
+        callgrind_annotate "$out/callgrind.$2.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
     }
-    small=$(count 20000)
-    large=$(count 60000)
-    awk -v s="$small" -v l="$large" 'BEGIN { printf "instructions per task, every thread: %.0f\n", (l - s) / 40000 }'
+    one=$(count 60000 1)
+    two=$(count 60000 2)
+    awk -v s="$one" -v l="$two" 'BEGIN { printf "instructions per task, every thread: %.0f\n", (l - s) / 60000 }'
 else
     echo "valgrind not available: instruction count skipped"
 fi

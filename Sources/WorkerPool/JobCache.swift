@@ -53,9 +53,16 @@ final class JobCache: Sendable {
     }
 
     private let shards: [LockedBox<Shard>] = (0..<JobCache.shardCount).map { _ in LockedBox.make(Shard()) }
+    /// The shards' locks and values, reached without retaining a shard's box (a shared line that
+    /// the submitter and the delivering worker would both write): `shards` keeps them alive.
+    private let views: [LockedBox<Shard>.Unretained]
 
-    private func shard(for job: any Job) -> LockedBox<Shard> {
-        shards[job.id & (JobCache.shardCount - 1)]
+    init() {
+        views = shards.map(\.unretained)
+    }
+
+    private func shard(for job: any Job) -> LockedBox<Shard>.Unretained {
+        views[job.id & (JobCache.shardCount - 1)]
     }
 
     /// Adds `job` unless `refusal()` (read under the shard's lock) gives a reason not to.
@@ -87,7 +94,7 @@ final class JobCache: Sendable {
     /// Removes and returns every job.
     func removeAll() -> [any Job] {
         var all: [any Job] = []
-        for shard in shards { all += shard.withLockedValue { $0.removeAll() } }
+        for shard in views { all += shard.withLockedValue { $0.removeAll() } }
         #if DEBUG
         JobCacheAudit.adjust(by: -all.count)
         #endif
@@ -96,15 +103,15 @@ final class JobCache: Sendable {
 
     /// Every job now in the cache.
     var jobs: [any Job] {
-        shards.flatMap { shard in shard.withLockedValue { $0.slots.compactMap { $0 } } }
+        views.flatMap { shard in shard.withLockedValue { $0.slots.compactMap { $0 } } }
     }
 
     /// The number of jobs (one lock per shard, never one for all).
     var count: Int {
-        shards.reduce(0) { total, shard in total + shard.withLockedValue { $0.count } }
+        views.reduce(0) { total, shard in total + shard.withLockedValue { $0.count } }
     }
 
     var isEmpty: Bool {
-        shards.allSatisfy { shard in shard.withLockedValue { $0.count == 0 } }
+        views.allSatisfy { shard in shard.withLockedValue { $0.count == 0 } }
     }
 }

@@ -125,7 +125,8 @@ final class TaskChannel: Sendable {
             updatePending(state.count)
             return action
         }
-        switch action {
+        // Consumed, not copied: a copy of the wakes retained and released their arrays.
+        switch consume action {
         case .queued(let wakes): perform(wakes); return true
         case .dropped: return false
         }

@@ -15,8 +15,11 @@ final class WorkerContext: @unchecked Sendable {  // `currentJob` is only read a
     let counters: WorkerCounters
     /// The thread this worker replaces (`maxTasksPerWorker`), joined before the first task.
     private let predecessor: WorkerThread?
-    /// The job whose chunk this thread is running (the innermost, while it helps).
-    private var currentJob: (any Job)?
+    /// The job whose chunk this thread is running (the innermost, while it helps). Not counted:
+    /// it is set only between `begin` and `end` of a chunk, while the caller holds the job (and
+    /// the outer job it restores is held further up the same thread's stack). A counted reference
+    /// cost a retain and a release per task, on the line of a job that other threads write.
+    private unowned(unsafe) var currentJob: (any Job)?
 
     init(id: Int, core: PoolCore, counters: WorkerCounters, predecessor: WorkerThread?) {
         self.id = id
@@ -28,11 +31,26 @@ final class WorkerContext: @unchecked Sendable {  // `currentJob` is only read a
     /// Whether the job of the running chunk was cancelled, failed or terminated.
     var isCurrentJobCancelled: Bool { currentJob?.isCancelled ?? false }
 
-    /// Marks the start of a chunk of `job`. Returns the job it interrupts (a worker that helps
-    /// while it waits runs chunks inside a chunk), to hand back to `end`.
+    /// The job whose chunk an inner chunk interrupted (a worker that helps while it waits runs
+    /// chunks inside a chunk), not counted: its chunk is still running further up the stack.
     @usableFromInline
-    func begin(_ job: any Job) -> (any Job)? {
-        let outer = currentJob
+    struct Interrupted {
+        @usableFromInline unowned(unsafe) let job: (any Job)?
+        /// Whether there is one (read without loading `job`, which would retain it).
+        @usableFromInline let exists: Bool
+
+        @usableFromInline
+        init(_ job: (any Job)?) {
+            self.job = job
+            exists = job != nil
+        }
+    }
+
+    /// Marks the start of a chunk of `job`, which the caller holds until `end`. Returns the job it
+    /// interrupts, to hand back to `end`.
+    @usableFromInline
+    func begin(_ job: any Job) -> Interrupted {
+        let outer = Interrupted(currentJob)
         currentJob = job
         counters.busy.store(true, ordering: .relaxed)
         return outer
@@ -40,9 +58,9 @@ final class WorkerContext: @unchecked Sendable {  // `currentJob` is only read a
 
     /// Marks the end of a chunk and counts its items.
     @usableFromInline
-    func end(resuming outer: (any Job)?, completed: Int, failed: Int, cancelled: Int) {
-        currentJob = outer
-        counters.busy.store(outer != nil, ordering: .relaxed)
+    func end(resuming outer: Interrupted, completed: Int, failed: Int, cancelled: Int) {
+        currentJob = outer.job
+        counters.busy.store(outer.exists, ordering: .relaxed)
         counters.chunksCompleted.wrappingAdd(1, ordering: .relaxed)
         if completed > 0 { counters.itemsCompleted.wrappingAdd(completed, ordering: .relaxed) }
         if failed > 0 { counters.itemsFailed.wrappingAdd(failed, ordering: .relaxed) }

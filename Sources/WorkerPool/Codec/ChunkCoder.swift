@@ -69,9 +69,10 @@ extension TaskCodec {
     /// Encodes one value (an `apply`'s argument or result); nil for `.passthrough`. Fixed-width
     /// numbers cross the binary codec in place, with no allocation. Static, on the codec's tag and
     /// coder: the per-task path never copies a `TaskCodec` (its existential would be retained and
-    /// released, on an object every thread shares).
+    /// released, on an object every thread shares). The coder is read only when the tag says it is
+    /// used: reading it from the pool's core retained and released the core around the copy.
     @inlinable
-    static func encodeOne<T: Codable & Sendable>(_ value: T, tag: Tag, coder: (any TaskCoder)?) throws -> EncodedValue? {
+    static func encodeOne<T: Codable & Sendable>(_ value: T, tag: Tag, coder: @autoclosure () -> (any TaskCoder)?) throws -> EncodedValue? {
         switch tag {
         case .passthrough:
             return nil
@@ -79,20 +80,20 @@ extension TaskCodec {
             if FixedWidth.covers(T.self) { return FixedWidth.pack(value) }
             return .chunk(.bytes(try withSingleElementBuffer(value) { try BinaryEncoder.encodeChunk($0) }))
         case .coder:
-            return .chunk(.data(try coder!.encode([value])))
+            return .chunk(.data(try coder()!.encode([value])))
         }
     }
 
     /// Decodes one value that `encodeOne` encoded.
     @inlinable
-    static func decodeOne<T: Codable & Sendable>(_ encoded: EncodedValue, as type: T.Type, tag: Tag, coder: (any TaskCoder)?) throws -> T {
+    static func decodeOne<T: Codable & Sendable>(_ encoded: EncodedValue, as type: T.Type, tag: Tag, coder: @autoclosure () -> (any TaskCoder)?) throws -> T {
         switch encoded {
         case .fixedWidth(let first, let second):
             return try FixedWidth.unpack(first, second, as: T.self)
         case .chunk(let chunk):
             switch tag {
             case .coder:
-                let values = try coder!.decode([T].self, from: chunk.data)
+                let values = try coder()!.decode([T].self, from: chunk.data)
                 try checkCount(values.count, expected: 1)
                 return values[0]
             case .binary, .passthrough:

@@ -67,30 +67,33 @@ final class ApplyTask<T: Codable & Sendable, R: Codable & Sendable>: AsyncResult
     /// caller's types; one value, so none of a chunk's buffers.
     @inlinable
     func execute(on worker: WorkerContext) {
-        unowned(unsafe) let core = self.core!
-        let outer = worker.begin(self)
-        let outcome: Result<R, any Error>
-        do {
-            let input: T
-            if let encoded {
-                do { input = try TaskCodec.decodeOne(encoded, as: T.self, tag: core.codecTag, coder: core.customCoder) } catch {
-                    throw core.encodingFailure(step: "decode", side: "argument", type: T.self, error)
+        // The pool's core, borrowed for the whole task: reached through an unowned reference it
+        // was retained and released around each call on it, atomics on a line every thread shares.
+        Unmanaged.passUnretained(self.core!)._withUnsafeGuaranteedRef { core in
+            let outer = worker.begin(self)
+            let outcome: Result<R, any Error>
+            do {
+                let input: T
+                if let encoded {
+                    do { input = try TaskCodec.decodeOne(encoded, as: T.self, tag: core.codecTag, coder: core.customCoder) } catch {
+                        throw core.encodingFailure(step: "decode", side: "argument", type: T.self, error)
+                    }
+                } else {
+                    // The task no longer keeps its argument alive.
+                    input = argument.take(as: T.self)
+                    hasArgument = false
                 }
-            } else {
-                // The task no longer keeps its argument alive.
-                input = argument.take(as: T.self)
-                hasArgument = false
+                // The body's value goes straight into the crossing, which frees it once encoded.
+                outcome = .success(try crossResult(try body(input), core))
+            } catch {
+                outcome = .failure(error)
             }
-            // The body's value goes straight into the crossing, which frees it once encoded.
-            outcome = .success(try crossResult(try body(input), core))
-        } catch {
-            outcome = .failure(error)
+            // A failure is the body's or the codec's: the item counts as failed either way.
+            let succeeded = outcome.isSuccess
+            worker.end(resuming: outer, completed: succeeded ? 1 : 0, failed: succeeded ? 0 : 1, cancelled: 0)
+            runState.store(ApplyTask.finished, ordering: .releasing)
+            core.deliver(outcome, to: self, callbacks: Callbacks(onSuccess: onSuccess, onFailure: onFailure, runsInline: callbacksRunInline), job: self)
         }
-        // A failure is the body's or the codec's: the item counts as failed either way.
-        let succeeded = outcome.isSuccess
-        worker.end(resuming: outer, completed: succeeded ? 1 : 0, failed: succeeded ? 0 : 1, cancelled: 0)
-        runState.store(ApplyTask.finished, ordering: .releasing)
-        core.deliver(outcome, to: self, callbacks: Callbacks(onSuccess: onSuccess, onFailure: onFailure, runsInline: callbacksRunInline), job: self)
     }
 
     /// A result crosses back through the codec (encoded, then decoded), as from another process.

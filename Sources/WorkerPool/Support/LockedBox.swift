@@ -47,27 +47,29 @@ final class LockedBoxStorage<Value>: ManagedBuffer<Value, LockedBoxStorage<Value
 @usableFromInline
 struct LockedBox<Value>: @unchecked Sendable {  // the value is guarded by the storage's mutex
     @usableFromInline let storage: LockedBoxStorage<Value>
+    /// The value and the mutex inside `storage` (an object's tail never moves while it lives).
+    /// Locking through them touches no reference count: through `storage`, every lock retained
+    /// and released the box, two atomic writes to a line that every thread using the lock shares
+    /// (a pool's channel and cache shards: the submitter's and both workers').
+    @usableFromInline let valuePointer: UnsafeMutablePointer<Value>
+    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-    @usableFromInline init(storage: LockedBoxStorage<Value>) { self.storage = storage }
-
-    static func make(_ value: Value) -> LockedBox<Value> { LockedBox(storage: .make(value)) }
-
-    @inlinable @inline(__always)
-    var mutex: UnsafeMutablePointer<pthread_mutex_t> {
-        storage.withUnsafeMutablePointerToElements {
-            UnsafeMutableRawPointer($0).assumingMemoryBound(to: pthread_mutex_t.self)
+    @usableFromInline init(storage: LockedBoxStorage<Value>) {
+        self.storage = storage
+        (valuePointer, mutex) = storage.withUnsafeMutablePointers { value, primitives in
+            (value, UnsafeMutableRawPointer(primitives).assumingMemoryBound(to: pthread_mutex_t.self))
         }
     }
+
+    static func make(_ value: Value) -> LockedBox<Value> { LockedBox(storage: .make(value)) }
 
     /// Runs `body` with exclusive access to the value.
     @inlinable @inline(__always)
     func withLockedValue<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        try storage.withUnsafeMutablePointers { value, primitives in
-            let mutex = UnsafeMutableRawPointer(primitives).assumingMemoryBound(to: pthread_mutex_t.self)
-            lockMutex(mutex)
-            defer { unlockMutex(mutex) }
-            return try body(&value.pointee)
-        }
+        // `self` is borrowed for the call, so `storage` outlives it without a retain of its own.
+        lockMutex(mutex)
+        defer { unlockMutex(mutex) }
+        return try body(&valuePointer.pointee)
     }
 
     /// Waits, with the lock held, until `isDone(value)` is true or `deadline` passes; then runs
@@ -85,6 +87,25 @@ struct LockedBox<Value>: @unchecked Sendable {  // the value is guarded by the s
                 if !waitCondition(condition, mutex, until: deadline) && !isDone(&value.pointee) { return nil }
             }
             return try body(&value.pointee)
+        }
+    }
+
+    /// The box's lock and value without its reference, for a box reached through a copy (an
+    /// element of an array): copying a `LockedBox` retains its storage, this trivial view does not.
+    /// Valid only while the box itself is kept alive elsewhere.
+    var unretained: Unretained { Unretained(valuePointer: valuePointer, mutex: mutex) }
+
+    /// See `unretained`.
+    struct Unretained: @unchecked Sendable {  // the value is guarded by the mutex
+        let valuePointer: UnsafeMutablePointer<Value>
+        let mutex: UnsafeMutablePointer<pthread_mutex_t>
+
+        /// Runs `body` with exclusive access to the value.
+        @inline(__always)
+        func withLockedValue<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+            lockMutex(mutex)
+            defer { unlockMutex(mutex) }
+            return try body(&valuePointer.pointee)
         }
     }
 
