@@ -41,7 +41,9 @@ final class LockedBoxStorage<Value>: ManagedBuffer<Value, LockedBoxStorage<Value
 /// `NIOLockedValueBox`): the value, its mutex and a condition variable share one allocation.
 ///
 /// Never call user code, resume a continuation, or take a lock that is not a leaf inside
-/// `withLockedValue`: decide there, act after. Never box a zero-sized value (`Void`): its inout
+/// `withLockedValue`: decide there, act after. Keep a box only as a stored `let` of the object
+/// that uses it (or a `static let`), never only in a local or a temporary: locking goes through
+/// raw pointers into the storage and does not keep it alive by itself, so the owner must. Never box a zero-sized value (`Void`): its inout
 /// access sits at the object's own address, where ThreadSanitizer then reports the buffer's
 /// metadata read as a race.
 @usableFromInline
