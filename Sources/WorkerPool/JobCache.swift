@@ -34,7 +34,8 @@ final class JobCache: Sendable {
 
         mutating func remove(_ job: any Job) -> Bool {
             let slot = job.cacheSlot
-            guard slot >= 0, slot < slots.count, let held = slots[slot], held === job else { return false }
+            // Compared in place: binding the slot's job to a name retained and released it.
+            guard slot >= 0, slot < slots.count, slots[slot].map({ ObjectIdentifier($0) }) == ObjectIdentifier(job) else { return false }
             slots[slot] = nil
             free.append(slot)
             job.cacheSlot = -1
