@@ -43,9 +43,9 @@ final class LockedBoxStorage<Value>: ManagedBuffer<Value, LockedBoxStorage<Value
 /// Never call user code, resume a continuation, or take a lock that is not a leaf inside
 /// `withLockedValue`: decide there, act after. Keep a box only as a stored `let` of the object
 /// that uses it (or a `static let`), never only in a local or a temporary: locking goes through
-/// raw pointers into the storage and does not keep it alive by itself, so the owner must. Never box a zero-sized value (`Void`): its inout
-/// access sits at the object's own address, where ThreadSanitizer then reports the buffer's
-/// metadata read as a race.
+/// raw pointers into the storage and does not keep it alive by itself, so the owner must. Never
+/// box a zero-sized value (`Void`): its inout access sits at the object's own address, where
+/// ThreadSanitizer then reports the buffer's metadata read as a race.
 @usableFromInline
 struct LockedBox<Value>: @unchecked Sendable {  // the value is guarded by the storage's mutex
     @usableFromInline let storage: LockedBoxStorage<Value>
@@ -68,7 +68,7 @@ struct LockedBox<Value>: @unchecked Sendable {  // the value is guarded by the s
     /// Runs `body` with exclusive access to the value.
     @inlinable @inline(__always)
     func withLockedValue<T>(_ body: (inout Value) throws -> T) rethrows -> T {
-        // `self` is borrowed for the call, so `storage` outlives it without a retain of its own.
+        // No retain of `storage`: the box's owner keeps it alive (see the type's comment).
         lockMutex(mutex)
         defer { unlockMutex(mutex) }
         return try body(&valuePointer.pointee)
