@@ -89,6 +89,14 @@ struct MapBench {
             blackHole(sum)
         }, isSerial: true))
 
+        /// Reads every result with the blocking `next()` and checks their sum.
+        func drain(_ results: IMapIterator<Int>, _ call: String) throws {
+            var sum = 0
+            while let x = try results.next() { sum &+= x }
+            precondition(sum == expected, "\(call) lost or changed a result")
+            blackHole(sum)
+        }
+
         // The binary codec and `.passthrough` only (unless asked for another): the slow codecs'
         // cost per item is the map section's, and here it would only hide the streaming's.
         let fast = codecs.filter { ["binary", "passthrough"].contains($0.description) }
@@ -96,11 +104,7 @@ struct MapBench {
             report.status("imap: WorkerPool \(codec)")
             let pool = try Pool(workers: workers, codec: codec)
             report.add(Measurement(section: section, peer: "WorkerPool imap, next() (\(codec))", items: items, timing: try measure(repeats: repeats) {
-                let results = try pool.imap(input, chunksize: chunksize, body)
-                var sum = 0
-                while let x = try results.next() { sum &+= x }
-                precondition(sum == expected, "imap lost or changed a result")
-                blackHole(sum)
+                try drain(try pool.imap(input, chunksize: chunksize, body), "imap")
             }))
             report.add(Measurement(section: section, peer: "WorkerPool imap, for try await (\(codec))", items: items, timing: try await measureAsync(repeats: repeats) {
                 var sum = 0
@@ -109,11 +113,7 @@ struct MapBench {
                 blackHole(sum)
             }))
             report.add(Measurement(section: section, peer: "WorkerPool imapUnordered, next() (\(codec))", items: items, timing: try measure(repeats: repeats) {
-                let results = try pool.imapUnordered(input, chunksize: chunksize, body)
-                var sum = 0
-                while let x = try results.next() { sum &+= x }
-                precondition(sum == expected, "imapUnordered lost or changed a result")
-                blackHole(sum)
+                try drain(try pool.imapUnordered(input, chunksize: chunksize, body), "imapUnordered")
             }))
             pool.close()
             try await pool.joined()
